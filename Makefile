@@ -1,0 +1,37 @@
+# The two quick-start commands are `make demo` and `make test`; each creates the
+# virtualenv and installs the project on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint bench-broker clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Run the pipeline on the embedded broker (pulsar-lite) and exit.
+demo: $(STAMP)
+	$(BIN)/alpes demo
+
+## Lint, type-check and run the whole test suite (Apache Pulsar cases need Java + Maven).
+test: lint
+	$(BIN)/pytest
+
+## Unit and in-memory tests only: seconds, no broker.
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit tests/broker/test_memory.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## Adapter vs raw pulsar-client throughput on each broker.
+bench-broker: $(STAMP)
+	$(BIN)/python -m bench.broker
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

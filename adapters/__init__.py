@@ -1,0 +1,1 @@
+"""Adapters: the ports of the service made real (Pulsar, the database, notification senders)."""

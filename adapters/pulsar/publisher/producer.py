@@ -1,0 +1,247 @@
+"""Sends to Pulsar: one cached producer per topic, bounded in-flight sends, every result checked.
+
+pulsar-client drops a send beyond the producer's pending queue unless someone reads
+the failure, and its asyncio producer batches by default, so a single awaited send
+waits out the batch delay. Here the number of sends in flight is bounded below the
+queue size, batching is off unless asked for, and every failure raises PublishError.
+"""
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Optional
+
+import pulsar
+import pulsar.asyncio
+from faststream._internal.endpoint.utils import ParserComposition
+from faststream._internal.parser import DefaultCodec
+from faststream._internal.producer import ProducerProto
+from faststream.exceptions import FeatureNotSupportedException, IncorrectState
+from typing_extensions import override
+
+from ..capabilities import APACHE_PULSAR, BrokerCapabilities
+from ..errors import PublishError
+from ..parser import CONTENT_TYPE, CORRELATION_ID, REPLY_TO, PulsarParser
+from ..response import PulsarPublishCommand, PulsarResponse
+
+if TYPE_CHECKING:
+    from fast_depends.library.serializer import SerializerProto
+    from faststream._internal.parser import CodecProto
+    from faststream._internal.types import CustomCallable
+
+# Results after which a cached producer is useless and must be recreated.
+_PRODUCER_GONE = {pulsar.Result.AlreadyClosed, pulsar.Result.ProducerNotInitialized}
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class PulsarProducer(ProducerProto[PulsarPublishCommand]):
+    __slots__ = (
+        "_batching",
+        "_capabilities",
+        "_client",
+        "_decoder",
+        "_in_flight",
+        "_lock",
+        "_max_in_flight",
+        "_parser",
+        "_producers",
+        "_send_timeout",
+        "codec",
+        "serializer",
+    )
+
+    def __init__(
+        self,
+        *,
+        parser: Optional["CustomCallable"] = None,
+        decoder: Optional["CustomCallable"] = None,
+        max_in_flight: int = 1000,
+        send_timeout: float = 30.0,
+        batching: bool = False,
+    ) -> None:
+        default = PulsarParser()
+        self._parser = ParserComposition(parser, default.parse_message)
+        self._decoder = ParserComposition(decoder, default.decode_message)
+        self.codec: CodecProto = DefaultCodec()
+        self.serializer: SerializerProto | None = None
+        self._client: pulsar.asyncio.Client | None = None
+        self._capabilities = APACHE_PULSAR
+        self._max_in_flight = max_in_flight
+        self._send_timeout = send_timeout
+        self._batching = batching
+        self._producers: dict[tuple[str, str | None], pulsar.asyncio.Producer] = {}
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._lock = asyncio.Lock()
+
+    def connect(
+        self,
+        client: pulsar.asyncio.Client,
+        serializer: Optional["SerializerProto"],
+        codec: Optional["CodecProto"],
+        capabilities: BrokerCapabilities,
+    ) -> None:
+        self._client = client
+        self.serializer = serializer
+        self.codec = codec or DefaultCodec()
+        self._capabilities = capabilities
+        # asyncio primitives bind to the loop that first waits on them: new per connection.
+        self._in_flight = asyncio.Semaphore(self._max_in_flight)
+        self._lock = asyncio.Lock()
+
+    async def disconnect(self) -> None:
+        producers, self._producers = self._producers, {}
+        for producer in producers.values():
+            try:
+                await producer.flush()
+                await producer.close()
+            except Exception:  # closing anyway; the client close follows
+                continue
+        self._client = None
+
+    @property
+    def client(self) -> pulsar.asyncio.Client:
+        if self._client is None:
+            msg = "Producer is not connected. Call connect() first."
+            raise IncorrectState(msg)
+        return self._client
+
+    @override
+    async def publish(self, cmd: PulsarPublishCommand) -> pulsar.MessageId:
+        payload, properties = await self._encode(cmd.body, cmd)
+        if cmd.is_delayed:
+            self._capabilities.require_delayed_delivery()
+        producer = await self._producer(cmd.destination, cmd.producer_name)
+        async with self._in_flight:
+            return await self._send(producer, cmd, payload, properties, cmd.key, cmd.sequence_id)
+
+    @override
+    async def publish_batch(self, cmd: PulsarPublishCommand) -> list[pulsar.MessageId]:
+        """Send every body with many sends in flight; the broker stores them in order."""
+        if cmd.is_delayed:
+            self._capabilities.require_delayed_delivery()
+        producer = await self._producer(cmd.destination, cmd.producer_name)
+        sends: list[asyncio.Task[pulsar.MessageId]] = []
+        try:
+            for body in cmd.batch_bodies:
+                key, sequence_id = cmd.key, cmd.sequence_id
+                if isinstance(body, PulsarResponse):
+                    key, sequence_id = body.key or key, body.sequence_id
+                payload, properties = await self._encode(body, cmd)
+                await self._in_flight.acquire()
+                # Tasks start in creation order, so send_async is called in that order.
+                task = asyncio.ensure_future(
+                    self._send(producer, cmd, payload, properties, key, sequence_id)
+                )
+                task.add_done_callback(lambda _: self._in_flight.release())
+                sends.append(task)
+        finally:
+            results = await asyncio.gather(*sends, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [r for r in results if not isinstance(r, BaseException)]
+
+    async def send_raw(
+        self,
+        topic: str,
+        payload: bytes,
+        properties: dict[str, str],
+        *,
+        key: str | None = None,
+        event_timestamp: int | None = None,
+    ) -> pulsar.MessageId:
+        """Send bytes as they are (a dead-lettered copy keeps the original payload)."""
+        producer = await self._producer(topic, None)
+        async with self._in_flight:
+            try:
+                return await producer.send(
+                    payload,
+                    properties=properties,
+                    partition_key=key,
+                    event_timestamp=event_timestamp or None,
+                )
+            except pulsar.asyncio.PulsarException as e:
+                self._forget_if_gone(topic, None, e)
+                raise PublishError(topic, e) from e
+
+    @override
+    async def request(self, cmd: PulsarPublishCommand) -> Any:
+        msg = (
+            "Request/reply is not supported by the Pulsar broker: publish a command "
+            "and consume its outcome event instead."
+        )
+        raise FeatureNotSupportedException(msg)
+
+    async def _encode(self, body: Any, cmd: PulsarPublishCommand) -> tuple[bytes, dict[str, str]]:
+        headers = dict(cmd.headers)
+        correlation_id = cmd.correlation_id
+        if isinstance(body, PulsarResponse):
+            headers |= body.headers
+            correlation_id = body.correlation_id or correlation_id
+            body = body.body
+        payload, content_type = await self.codec.encode(body, self.serializer)
+        properties = {str(k): str(v) for k, v in headers.items()}
+        if content_type:
+            properties[CONTENT_TYPE] = content_type
+        if correlation_id:
+            properties[CORRELATION_ID] = correlation_id
+        if cmd.reply_to:
+            properties[REPLY_TO] = cmd.reply_to
+        return payload, properties
+
+    async def _send(
+        self,
+        producer: pulsar.asyncio.Producer,
+        cmd: PulsarPublishCommand,
+        payload: bytes,
+        properties: dict[str, str],
+        key: str | None,
+        sequence_id: int | None,
+    ) -> pulsar.MessageId:
+        try:
+            return await producer.send(
+                payload,
+                properties=properties,
+                partition_key=key,
+                ordering_key=cmd.ordering_key,
+                sequence_id=sequence_id,
+                event_timestamp=_millis(cmd.event_time) if cmd.event_time else None,
+                deliver_after=cmd.deliver_after,
+                deliver_at=_millis(cmd.deliver_at) if cmd.deliver_at else None,
+            )
+        except pulsar.asyncio.PulsarException as e:
+            self._forget_if_gone(cmd.destination, cmd.producer_name, e)
+            raise PublishError(cmd.destination, e) from e
+
+    async def _producer(self, topic: str, name: str | None) -> pulsar.asyncio.Producer:
+        if not topic:
+            msg = "No topic to publish to: pass topic=... or declare it on the publisher."
+            raise ValueError(msg)
+        key = (topic, name)
+        if (producer := self._producers.get(key)) is not None:
+            return producer
+        async with self._lock:
+            if (producer := self._producers.get(key)) is not None:
+                return producer
+            try:
+                producer = await self.client.create_producer(
+                    topic,
+                    producer_name=name,
+                    send_timeout_millis=int(self._send_timeout * 1000),
+                    # Never fuller than our own bound, so the queue never drops a send.
+                    max_pending_messages=self._max_in_flight,
+                    block_if_queue_full=False,
+                    batching_enabled=self._batching,
+                )
+            except pulsar.asyncio.PulsarException as e:
+                raise PublishError(topic, e) from e
+            self._producers[key] = producer
+            return producer
+
+    def _forget_if_gone(
+        self, topic: str, name: str | None, error: pulsar.asyncio.PulsarException
+    ) -> None:
+        if error.error() in _PRODUCER_GONE:
+            self._producers.pop((topic, name), None)

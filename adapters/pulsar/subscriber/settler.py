@@ -1,0 +1,46 @@
+"""Settles the messages of one real Pulsar consumer."""
+
+import pulsar.asyncio
+
+from ..delivery import RawMessage
+from ..options import DeadLetterPolicy
+from ..publisher.producer import PulsarProducer
+
+
+class ConsumerSettler:
+    __slots__ = ("_consumer", "_dead_letter", "_producer", "max_redeliveries", "subscription")
+
+    def __init__(
+        self,
+        consumer: pulsar.asyncio.Consumer,
+        producer: PulsarProducer,
+        subscription: str,
+        dead_letter: DeadLetterPolicy | None,
+    ) -> None:
+        self._consumer = consumer
+        self._producer = producer
+        self._dead_letter = dead_letter or DeadLetterPolicy()
+        self.subscription = subscription
+        self.max_redeliveries = dead_letter.max_redeliveries if dead_letter else None
+
+    async def ack(self, message: RawMessage) -> None:
+        await self._consumer.acknowledge(message)
+
+    async def nack(self, message: RawMessage) -> None:
+        await self._consumer.negative_acknowledge(message)
+
+    async def dead_letter(self, message: RawMessage, reason: dict[str, str]) -> None:
+        topic = self._dead_letter.topic_for(message.topic_name(), self.subscription)
+        try:
+            await self._producer.send_raw(
+                topic,
+                message.data(),
+                message.properties() | reason,
+                key=message.partition_key() or None,
+                event_timestamp=message.event_timestamp(),
+            )
+        except Exception:
+            # Not parked, so not acknowledged either: let it come back and try again.
+            await self._consumer.negative_acknowledge(message)
+            raise
+        await self._consumer.acknowledge(message)

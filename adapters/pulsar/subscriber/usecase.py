@@ -1,0 +1,198 @@
+"""The Pulsar subscriber: one consumer, a receive loop that never drops a message,
+optional key-ordered concurrency and a graceful stop."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pulsar
+import pulsar.asyncio
+from faststream._internal.endpoint.subscriber import SubscriberUsecase
+from faststream._internal.endpoint.subscriber.mixins import TasksMixin
+from faststream._internal.endpoint.utils import process_msg
+from typing_extensions import override
+
+from ..delivery import Delivery, Settler
+from ..dispatch import KeyOrderedDispatcher
+from ..middleware import FailureCapture
+from ..parser import PulsarParser
+from ..publisher.fake import PulsarFakePublisher
+from ..receiver import Receiver
+from .settler import ConsumerSettler
+
+if TYPE_CHECKING:
+    from faststream._internal.endpoint.publisher import PublisherProto
+    from faststream._internal.endpoint.subscriber import SubscriberSpecification
+    from faststream._internal.endpoint.subscriber.call_item import CallsCollection
+    from faststream._internal.types import BrokerMiddleware
+    from faststream.message import StreamMessage
+
+    from ..broker.config import PulsarBrokerConfig
+    from ..message import PulsarMessage
+    from .config import PulsarSubscriberConfig
+
+_MAX_RECEIVE_BACKOFF = 5.0
+
+
+class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
+    """Consumes one subscription.
+
+    Ordering: with ``max_workers=1`` messages are handled one at a time in the order this
+    consumer receives them. With ``max_workers > 1`` messages sharing a key are still
+    handled one after another in that order, and other keys run concurrently. Across
+    several consumers of one Shared subscription there is no order; Key_Shared (Apache
+    Pulsar) routes each key to one consumer.
+    """
+
+    _outer_config: "PulsarBrokerConfig"
+
+    def __init__(
+        self,
+        config: "PulsarSubscriberConfig",
+        specification: "SubscriberSpecification[Any, Any]",
+        calls: "CallsCollection[Delivery]",
+    ) -> None:
+        parser = PulsarParser()
+        config.parser = parser.parse_message
+        config.decoder = parser.decode_message
+        super().__init__(config, specification, calls)
+        self.topics = config.topics
+        self.subscription = config.subscription
+        self.subscription_type = config.subscription_type
+        self.max_workers = config.max_workers
+        self._config = config
+        self._receiver: Receiver | None = None
+        self._dispatcher: KeyOrderedDispatcher[Delivery] | None = None
+        self.settler: Settler | None = None
+
+    @property
+    def _broker_middlewares(self) -> Sequence["BrokerMiddleware[Delivery]"]:
+        return (FailureCapture, *self._outer_config.broker_middlewares)
+
+    @property
+    def prefixed_topics(self) -> tuple[str, ...]:
+        prefix = self._outer_config.prefix
+        return tuple(f"{prefix}{t}" for t in self.topics)
+
+    def get_log_context(self, message: "StreamMessage[Delivery] | None") -> dict[str, str]:
+        return {
+            "topic": ",".join(self.prefixed_topics),
+            "subscription": self.subscription,
+            "message_id": getattr(message, "message_id", ""),
+        }
+
+    def _make_response_publisher(
+        self, message: "StreamMessage[Delivery]"
+    ) -> Sequence["PublisherProto"]:
+        return (PulsarFakePublisher(self._outer_config.producer, topic=message.reply_to),)
+
+    @override
+    async def start(self) -> None:
+        capabilities = self._outer_config.capabilities
+        capabilities.require_subscription_type(self.subscription_type)
+        capabilities.require_multi_topic_consumers(self.prefixed_topics)
+        await super().start()
+        if self.calls:
+            await self._open_consumer()
+            if self.max_workers > 1:
+                self._dispatcher = KeyOrderedDispatcher(self.consume, self.max_workers)
+            self.add_task(self._consume_loop)
+        self._post_start()
+
+    @override
+    async def stop(self) -> None:
+        # Stop taking messages, let the in-flight ones finish and settle (up to the
+        # broker's graceful_timeout), then close: whatever was received but not
+        # acknowledged goes back to the subscription for another consumer.
+        self.running = False
+        await super().stop()
+        if self._dispatcher is not None:
+            await self._dispatcher.cancel()
+            self._dispatcher = None
+        if self._receiver is not None:
+            await self._receiver.close()
+            self._receiver = None
+
+    async def _open_consumer(self) -> Receiver:
+        config = self._config
+        topics = list(self.prefixed_topics)
+        dead_letter = None
+        if config.dead_letter is not None:
+            # A backstop for messages that never reach a nack (a worker killed by them):
+            # one redelivery beyond ours and the client parks them itself.
+            dead_letter = pulsar.ConsumerDeadLetterPolicy(
+                max_redeliver_count=config.dead_letter.max_redeliveries + 1,
+                dead_letter_topic=config.dead_letter.topic,
+            )
+        consumer = await self._outer_config.client.subscribe(
+            topics[0] if len(topics) == 1 else topics,
+            self.subscription,
+            consumer_type=self.subscription_type.to_client(),
+            receiver_queue_size=config.receiver_queue_size,
+            consumer_name=config.consumer_name,
+            unacked_messages_timeout_ms=(
+                int(config.ack_timeout * 1000) if config.ack_timeout else None
+            ),
+            negative_ack_redelivery_delay_ms=int(config.negative_ack_delay * 1000),
+            initial_position=config.initial_position.to_client(),
+            # Batch-index acks lose the rest of a batch on pulsar-lite.
+            batch_index_ack_enabled=False,
+            dead_letter_policy=dead_letter,
+        )
+        self.settler = ConsumerSettler(
+            consumer, self._outer_config.producer, self.subscription, config.dead_letter
+        )
+        self._receiver = Receiver(consumer)
+        return self._receiver
+
+    async def _consume_loop(self) -> None:
+        assert self._receiver is not None and self.settler is not None
+        receiver, settler, dispatcher = self._receiver, self.settler, self._dispatcher
+        backoff = 0.1
+        while self.running:
+            try:
+                raw = await receiver.receive()
+            except pulsar.asyncio.PulsarException as e:
+                if not self.running:
+                    return
+                self._log(logging.WARNING, f"Receive failed ({e}); retrying in {backoff:g}s")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_RECEIVE_BACKOFF)
+                continue
+            backoff = 0.1
+            if raw is None or not self.running:
+                return  # not acknowledged: redelivered when the consumer closes
+            delivery = Delivery(raw, settler)
+            if dispatcher is None:
+                await self.consume(delivery)
+            else:
+                await dispatcher.submit(delivery, delivery.key)
+
+    @override
+    async def get_one(self, *, timeout: float = 5.0) -> "PulsarMessage | None":
+        assert not self.calls, "get_one() is for subscribers without handlers."
+        receiver = self._receiver or await self._open_consumer()
+        raw = await receiver.receive(timeout=timeout)
+        return None if raw is None else await self._to_message(raw)
+
+    @override
+    async def __aiter__(self) -> AsyncIterator["PulsarMessage"]:
+        assert not self.calls, "You can't iterate a subscriber that has registered handlers."
+        receiver = self._receiver or await self._open_consumer()
+        while True:
+            if (raw := await receiver.receive()) is not None:
+                yield await self._to_message(raw)
+
+    async def _to_message(self, raw: Any) -> "PulsarMessage":
+        assert self.settler is not None
+        delivery = Delivery(raw, self.settler)
+        async_parser, async_decoder = self._get_parser_and_decoder()
+        context = self._outer_config.context
+        msg: PulsarMessage = await process_msg(  # type: ignore[assignment]
+            msg=delivery,
+            middlewares=(m(delivery, context=context) for m in self._broker_middlewares),
+            parser=async_parser,
+            decoder=async_decoder,
+        )
+        return msg

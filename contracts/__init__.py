@@ -1,0 +1,1 @@
+"""Versioned wire contracts: what producers and consumers outside this service rely on."""

@@ -1,0 +1,60 @@
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.embedded_pulsar import EmbeddedPulsar
+from tests.support.brokers import RealBroker, Standalone, lite_broker, standalone_unavailable_reason
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def pulsar_lite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBroker]:
+    lite = EmbeddedPulsar(tmp_path_factory.mktemp("pulsar-lite"))
+    lite.start()
+    try:
+        yield lite_broker(lite)
+    finally:
+        lite.stop()
+
+
+@pytest.fixture(scope="session")
+def apache_pulsar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBroker]:
+    """Apache Pulsar standalone: the one .ci/run started (ALPES_TEST_APACHE_PULSAR=1 and
+    the PULSAR_* ports in the environment), or one started here for the session."""
+    if os.environ.get("ALPES_TEST_APACHE_PULSAR") == "1":
+        yield Standalone({}).broker()
+        return
+    reason = standalone_unavailable_reason()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI must test against Apache Pulsar, but {reason}")
+        pytest.skip(reason)
+    data = tmp_path_factory.mktemp("pulsar-standalone")
+    standalone = Standalone(
+        {
+            "PULSAR_STANDALONE_DATA": str(data),
+            "PULSAR_BROKER_PORT": os.environ.get("ALPES_TEST_PULSAR_BROKER_PORT", "16650"),
+            "PULSAR_WEB_PORT": os.environ.get("ALPES_TEST_PULSAR_WEB_PORT", "18080"),
+            "PULSAR_BOOKIE_PORT": os.environ.get("ALPES_TEST_PULSAR_BOOKIE_PORT", "13181"),
+        }
+    )
+    standalone.run("start")
+    try:
+        yield standalone.broker()
+    finally:
+        standalone.run("stop")
+
+
+@pytest.fixture
+def topic() -> str:
+    """A topic no other test uses."""
+    return f"persistent://public/default/test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path

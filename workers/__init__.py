@@ -1,0 +1,1 @@
+"""Worker processes: FastStream apps that consume Pulsar topics."""
