@@ -1,12 +1,14 @@
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from adapters.database.migrate import upgrade
 from adapters.embedded_pulsar import EmbeddedPulsar
 from tests.support.brokers import RealBroker, Standalone, lite_broker, standalone_unavailable_reason
+from tests.support.databases import create_database, drop_database, postgres_server_url
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -58,3 +60,31 @@ def topic() -> str:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    url = postgres_server_url()
+    if url is None:
+        reason = "PostgreSQL is not available (set ALPES_TEST_POSTGRES_URL or install it)"
+        if IN_CI:
+            pytest.fail(f"CI must test against PostgreSQL, but {reason}")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database at the head revision: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'alpes.db'}"
+        await upgrade(url)
+        yield url
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = await create_database(server)
+    try:
+        await upgrade(url)
+        yield url
+    finally:
+        await drop_database(server, url)

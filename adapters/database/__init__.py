@@ -1,0 +1,1 @@
+"""The database: SQLite file by default, PostgreSQL in production, one schema for both."""

@@ -1,0 +1,84 @@
+"""What the relay needs from the outbox: pending rows in order, marking them published,
+and a lease so that only one relay publishes at a time (order per campaign)."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .records import OutboxMessage, PendingMessage
+from .schema import outbox, relay_lease
+
+
+async def fetch_pending(engine: AsyncEngine, limit: int) -> list[PendingMessage]:
+    query = (
+        select(outbox)
+        .where(outbox.c.published_at.is_(None))
+        .order_by(outbox.c.seq)
+        .limit(limit)
+    )
+    async with engine.connect() as connection:
+        rows = (await connection.execute(query)).mappings().all()
+    return [
+        PendingMessage(
+            seq=row["seq"],
+            message=OutboxMessage(
+                event_id=row["event_id"],
+                topic=row["topic"],
+                key=row["key"],
+                payload=row["payload"],
+                properties=row["properties"],
+            ),
+        )
+        for row in rows
+    ]
+
+
+async def mark_published(engine: AsyncEngine, seqs: list[int]) -> None:
+    if not seqs:
+        return
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(outbox).where(outbox.c.seq.in_(seqs)).values(published_at=datetime.now(UTC))
+        )
+
+
+async def count_pending(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        query = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+        return int((await connection.execute(query)).scalar_one())
+
+
+async def purge_published(engine: AsyncEngine, older_than: timedelta) -> int:
+    cutoff = datetime.now(UTC) - older_than
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < cutoff)
+        )
+    return int(result.rowcount)
+
+
+async def hold_lease(engine: AsyncEngine, name: str, owner: str, ttl: float) -> bool:
+    """Take or renew the lease ``name``; False while another owner holds it unexpired."""
+    now = datetime.now(UTC)
+    expires = now + timedelta(seconds=ttl)
+    async with engine.begin() as connection:
+        taken = await connection.execute(
+            update(relay_lease)
+            .where(
+                relay_lease.c.name == name,
+                or_(relay_lease.c.owner == owner, relay_lease.c.expires_at < now),
+            )
+            .values(owner=owner, expires_at=expires)
+        )
+    if taken.rowcount == 1:
+        return True
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(relay_lease).values(name=name, owner=owner, expires_at=expires)
+            )
+    except IntegrityError:
+        return False  # held by someone else
+    return True

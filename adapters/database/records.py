@@ -1,0 +1,41 @@
+"""What the command side writes besides the aggregate: outbox messages and command records."""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+CommandStatus = Literal["applied", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """An integration event waiting to be published, stored in the state's transaction."""
+
+    event_id: str
+    topic: str
+    key: str
+    payload: bytes
+    properties: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """The outcome of one command id: the idempotency record and the command's status."""
+
+    command_id: str
+    command_type: str
+    campana_id: str | None
+    fingerprint: str
+    status: CommandStatus
+    event_ids: tuple[str, ...] = ()
+    reason: str | None = None
+    field: str | None = None
+    message: str | None = None
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """An outbox row not yet published, as the relay reads it."""
+
+    seq: int
+    message: OutboxMessage = field(repr=False)

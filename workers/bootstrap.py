@@ -1,0 +1,89 @@
+"""The composition root: wires broker, database and workers for the CLI, the apps and tests."""
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from faststream import FastStream
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.database.engine import create_engine
+from adapters.database.migrate import require_head
+from adapters.database.unit_of_work import SqlUnitOfWork
+from adapters.pulsar import APACHE_PULSAR, PULSAR_LITE, PulsarBroker, PulsarSecurity
+
+from .campaigns import worker as command_worker
+from .relay import BrokerEventPublisher, OutboxRelay
+from .settings import Settings
+
+WORKERS = ("commands", "relay")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    broker: PulsarBroker
+    engine: AsyncEngine
+    app: FastStream
+    relay: OutboxRelay | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def make_broker(settings: Settings, url: str, *, embedded: bool = False) -> PulsarBroker:
+    lite = embedded or settings.pulsar_flavor == "lite"
+    token = settings.pulsar_token.get_secret_value() if settings.pulsar_token else None
+    return PulsarBroker(
+        url,
+        capabilities=PULSAR_LITE if lite else APACHE_PULSAR,
+        security=PulsarSecurity(
+            token=token, tls_trust_certs_file_path=settings.pulsar_tls_trust_certs
+        ),
+        logger=logging.getLogger("alpes.broker"),
+    )
+
+
+def build(
+    settings: Settings,
+    url: str,
+    workers: Iterable[str] = WORKERS,
+    *,
+    embedded: bool = False,
+) -> Runtime:
+    workers = tuple(workers)
+    unknown = set(workers) - set(WORKERS)
+    if unknown:
+        msg = f"Unknown worker(s) {sorted(unknown)}; choose from {', '.join(WORKERS)}"
+        raise ValueError(msg)
+    broker = make_broker(settings, url, embedded=embedded)
+    engine = create_engine(settings.database_url)
+    app = FastStream(broker, logger=logging.getLogger("alpes.app"))
+    runtime = Runtime(settings, broker, engine, app)
+
+    if "commands" in workers:
+        command_worker.register(
+            broker, lambda: SqlUnitOfWork(engine), concurrency=settings.command_concurrency
+        )
+    if "relay" in workers:
+        runtime.relay = OutboxRelay(engine, BrokerEventPublisher(broker))
+
+    @app.on_startup
+    async def check_database() -> None:
+        await require_head(settings.database_url)
+
+    @app.after_startup
+    async def start_background() -> None:
+        if runtime.relay is not None:
+            runtime._tasks.append(asyncio.create_task(runtime.relay.run(runtime._stop)))
+
+    @app.on_shutdown
+    async def stop_background() -> None:
+        runtime._stop.set()
+        await asyncio.gather(*runtime._tasks, return_exceptions=True)
+
+    @app.after_shutdown
+    async def close_database() -> None:
+        await engine.dispose()
+
+    return runtime

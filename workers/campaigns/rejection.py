@@ -1,0 +1,52 @@
+"""Why a command was not applied: one reason code, the offending field, a message for humans.
+
+Reason codes of the contract (besides the domain's own, see domain.errors):
+- ``MALFORMED_MESSAGE``: the body is not a JSON object (the message is also dead-lettered);
+- ``PAYLOAD_TOO_LARGE``: the body exceeds the size limit (checked before decoding);
+- ``MISSING_FIELD``, ``UNKNOWN_FIELD``, ``INVALID_FIELD``: the body does not fit the v1 schema;
+- ``UNKNOWN_CAMPAIGN``: the command targets a campaign that does not exist;
+- ``CAMPAIGN_EXISTS``: a create for an existing id with different data;
+- ``COMMAND_ID_REUSED``: a command id already used for a different command.
+"""
+
+from dataclasses import dataclass
+
+import pydantic
+
+from domain import DomainError
+
+
+@dataclass(frozen=True)
+class Rejection(Exception):
+    reason: str
+    field: str | None
+    message: str
+    # A body that is not even JSON is parked in the dead-letter topic as well.
+    dead_letter: bool = False
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> "Rejection":
+        return cls(str(error.code), error.field, error.message)
+
+    @classmethod
+    def from_validation(cls, error: pydantic.ValidationError) -> "Rejection":
+        first = error.errors(include_url=False)[0]
+        field = _path(first["loc"])
+        kind = first["type"]
+        if kind == "json_invalid" or (not first["loc"] and kind.endswith("_type")):
+            return cls(
+                "MALFORMED_MESSAGE", None, f"body: expected a JSON object, {first['msg']}", True
+            )
+        if kind == "missing":
+            return cls("MISSING_FIELD", field, f"{field}: required field is missing")
+        if kind == "extra_forbidden":
+            return cls("UNKNOWN_FIELD", field, f"{field}: unknown field (misspelled?)")
+        shown = repr(first.get("input"))[:80]
+        return cls("INVALID_FIELD", field, f"{field}: {first['msg']}, got {shown}")
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path

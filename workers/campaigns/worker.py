@@ -1,0 +1,74 @@
+"""The command worker: one subscriber per v1 command topic, each a thin translation from a
+Pulsar message to ``handle_command``."""
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream import Context
+from faststream.exceptions import RejectMessage
+from faststream.message import StreamMessage
+
+from adapters.pulsar import PulsarBroker, PulsarMessage
+from contracts import properties as p
+from contracts.topics import COMMAND_TOPICS
+
+from ..ports import UnitOfWorkFactory
+from .handler import CommandEnvelope, handle_command
+
+log = logging.getLogger("alpes.commands")
+
+SUBSCRIPTION = "alpes-campanas"
+_COMMAND_ID_NAMESPACE = uuid.UUID("0c3f5a52-7d0e-4b0f-9b7e-3f1f2d6c8a91")
+
+
+async def raw_body(message: StreamMessage[Any]) -> bytes:
+    """Hand the handler the bytes: decoding is the handler's job, with its own outcomes."""
+    body: bytes = message.body
+    return body
+
+
+def command_id_of(message: PulsarMessage, topic: str) -> str:
+    """The command id the producer set, or one derived from the message's position, so
+    that a redelivery of the same message is recognised as the same command."""
+    given = message.headers.get(p.COMMAND_ID)
+    if given:
+        return str(given)
+    position = f"{topic}@{message.raw_message.message.message_id()}"
+    return f"derived-{uuid.uuid5(_COMMAND_ID_NAMESPACE, position)}"
+
+
+def register(broker: PulsarBroker, uow_factory: UnitOfWorkFactory, *, concurrency: int) -> None:
+    for name, topic in COMMAND_TOPICS.items():
+        broker.subscriber(
+            topic,
+            subscription=SUBSCRIPTION,
+            max_workers=concurrency,
+            decoder=raw_body,
+            title=f"{name}.v1",
+            description=f"Command {name} (v1).",
+        )(_handler(name, topic, uow_factory))
+
+
+def _handler(
+    name: str, topic: str, uow_factory: UnitOfWorkFactory
+) -> Callable[..., Awaitable[None]]:
+    async def handle(body: bytes, message: PulsarMessage = Context()) -> None:
+        command_id = command_id_of(message, topic)
+        envelope = CommandEnvelope(
+            command_type=name,
+            command_id=command_id,
+            correlation_id=str(message.headers.get(p.CORRELATION_ID) or command_id),
+            body=body,
+        )
+        outcome = await handle_command(envelope, uow_factory)
+        if outcome.rejection is None:
+            log.info("%s %s: %s", name, command_id, outcome.status)
+            return
+        log.info("%s %s: rejected %s", name, command_id, outcome.rejection.reason)
+        if outcome.rejection.dead_letter:
+            raise RejectMessage(reason=outcome.rejection.reason.lower())
+
+    handle.__name__ = handle.__qualname__ = f"handle_{name.replace('-', '_')}"
+    return handle

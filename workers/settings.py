@@ -1,0 +1,29 @@
+"""Settings from the environment, prefixed ALPES_ (e.g. ALPES_DATABASE_URL)."""
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ALPES_", extra="ignore")
+
+    # Unset: the embedded broker (pulsar-lite) is started by `alpes dev` / `alpes demo`.
+    pulsar_url: str | None = None
+    # "apache" or "lite": what the broker at pulsar_url is (decides what may be used on it).
+    pulsar_flavor: str = "apache"
+    pulsar_token: SecretStr | None = None
+    pulsar_tls_trust_certs: str | None = None
+    database_url: str = "sqlite:///var/alpes.db"
+    data_dir: Path = Path("var")
+    # Handlers running at once per command worker; same-campaign commands stay in order.
+    command_concurrency: int = 16
+    notification_sender: str = "log"  # log | smtp
+    notification_file: Path | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "alpes@localhost"
+    smtp_to: str = "ops@localhost"
