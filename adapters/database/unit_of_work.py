@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain import Campana
@@ -92,7 +92,7 @@ class SqlCommandLog:
                 select(command_log).where(command_log.c.command_id == command_id)
             )
         ).first()
-        return None if row is None else _record(row._mapping)
+        return None if row is None else record_from_row(row._mapping)
 
     async def creation_of(self, campana_id: str) -> CommandRecord | None:
         """The command that created ``campana_id``."""
@@ -105,7 +105,7 @@ class SqlCommandLog:
                 )
             )
         ).first()
-        return None if row is None else _record(row._mapping)
+        return None if row is None else record_from_row(row._mapping)
 
     def add(self, record: CommandRecord) -> None:
         self._new.append(record)
@@ -158,7 +158,7 @@ class SqlOutbox:
             )
 
 
-def _record(row: Any) -> CommandRecord:
+def record_from_row(row: Any) -> CommandRecord:
     return CommandRecord(
         command_id=row["command_id"],
         command_type=row["command_type"],
@@ -217,5 +217,10 @@ class SqlUnitOfWork:
             await self.connection.commit()
         except IntegrityError as e:
             # A concurrent create of the same campaign or command id won the race.
+            raise ConcurrencyError(str(e.orig)) from e
+        except OperationalError as e:
+            # SQLite: another writer got in first ("database is locked"); try again.
+            if "locked" not in str(e.orig) and "busy" not in str(e.orig):
+                raise
             raise ConcurrencyError(str(e.orig)) from e
         self.committed = True

@@ -139,3 +139,29 @@ async def test_an_illegal_transition_is_rejected_and_changes_nothing(engine: Asy
     async with engine.connect() as c:
         version, estado = (await c.execute(select(campaigns.c.version, campaigns.c.estado))).one()
     assert (version, estado) == (1, "draft")
+
+
+async def test_concurrent_commands_on_one_campaign_are_all_applied_once(
+    engine: AsyncEngine,
+) -> None:
+    import asyncio
+
+    await run(engine, "crear-campana", example("crear-campana"), "c0")
+    participants = [
+        {"campana_id": "c-12345",
+         "participante": {"id": f"p-{n:03d}", "tipo": "Affiliate", "nombre": f"P{n}"}}
+        for n in range(12)
+    ]
+    outcomes = await asyncio.gather(
+        *(run(engine, "agregar-participante", body, f"add-{n}")
+          for n, body in enumerate(participants))
+    )
+    assert {o.status for o in outcomes} == {"applied"}
+    rows = await outbox_rows(engine)
+    versions = sorted(int(r["properties"]["aggregate_version"]) for r in rows)  # type: ignore[index]
+    assert versions == list(range(1, 14)), "a lost update or a reused version"
+    async with engine.connect() as c:
+        version = (await c.execute(select(campaigns.c.version))).scalar_one()
+        snapshot = (await c.execute(select(campaigns.c.snapshot))).scalar_one()
+    assert version == 13
+    assert len(snapshot["participantes"]) == 14

@@ -1,0 +1,70 @@
+"""The command handler against fakes of its ports: outcomes and what gets written."""
+
+import json
+
+from contracts.examples import example
+from workers.campaigns.handler import CommandEnvelope, handle_command
+
+from .fakes import World
+
+
+def envelope(command: str, body: bytes, command_id: str) -> CommandEnvelope:
+    return CommandEnvelope(command, command_id, "corr", body)
+
+
+async def test_an_applied_command_writes_campaign_event_and_record_together() -> None:
+    world = World()
+    outcome = await handle_command(envelope("crear-campana", example("crear-campana"), "c1"),
+                                   world.uow)
+    assert outcome.status == "applied"
+    assert world.campaigns["c-12345"].version == 1
+    [message] = world.outbox
+    assert message.properties["event_type"] == "campana-creada"
+    assert world.records["c1"].event_ids == (message.event_id,)
+
+
+async def test_the_same_command_id_twice_is_one_application() -> None:
+    world = World()
+    await handle_command(envelope("crear-campana", example("crear-campana"), "c1"), world.uow)
+    again = await handle_command(envelope("crear-campana", example("crear-campana"), "c1"),
+                                 world.uow)
+    assert again.status == "duplicate"
+    assert len(world.outbox) == 1
+
+
+async def test_event_ids_are_derived_from_the_command_id() -> None:
+    first, second = World(), World()
+    for world in (first, second):
+        await handle_command(envelope("crear-campana", example("crear-campana"), "c1"), world.uow)
+    assert first.outbox[0].event_id == second.outbox[0].event_id
+
+
+async def test_a_rejection_writes_only_the_rejection_event_and_record() -> None:
+    world = World()
+    body = json.dumps({"campana_id": "c-12345"}).encode()
+    outcome = await handle_command(envelope("activar-campana", body, "a1"), world.uow)
+    assert outcome.status == "rejected"
+    assert world.campaigns == {}
+    [message] = world.outbox
+    assert message.properties["event_type"] == "comando-rechazado"
+    assert json.loads(message.payload)["reason"] == "UNKNOWN_CAMPAIGN"
+    assert world.records["a1"].status == "rejected"
+
+
+async def test_an_oversized_body_is_rejected_before_decoding_and_dead_lettered() -> None:
+    world = World()
+    body = b'{"campana_id": "' + b"x" * (300 * 1024) + b'"}'
+    outcome = await handle_command(envelope("activar-campana", body, "big"), world.uow)
+    assert outcome.rejection is not None
+    assert outcome.rejection.reason == "PAYLOAD_TOO_LARGE"
+    assert outcome.rejection.dead_letter is True
+
+
+async def test_reusing_a_command_id_for_another_command_type_is_rejected() -> None:
+    world = World()
+    await handle_command(envelope("crear-campana", example("crear-campana"), "same"), world.uow)
+    body = json.dumps({"campana_id": "c-12345"}).encode()
+    outcome = await handle_command(envelope("activar-campana", body, "same"), world.uow)
+    assert outcome.rejection is not None
+    assert outcome.rejection.reason == "COMMAND_ID_REUSED"
+    assert world.campaigns["c-12345"].estado.value == "draft"
