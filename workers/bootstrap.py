@@ -12,12 +12,15 @@ from adapters.database.engine import create_engine
 from adapters.database.migrate import require_head
 from adapters.database.unit_of_work import SqlUnitOfWork
 from adapters.pulsar import APACHE_PULSAR, PULSAR_LITE, PulsarBroker, PulsarSecurity
+from contracts.topics import EVENT_TOPICS
+from contracts.v1 import EVENTS
 
+from . import notifications, projector
 from .campaigns import worker as command_worker
 from .relay import BrokerEventPublisher, OutboxRelay
 from .settings import Settings
 
-WORKERS = ("commands", "relay")
+WORKERS = ("commands", "relay", "projector", "notifications")
 
 
 @dataclass
@@ -67,6 +70,13 @@ def build(
         )
     if "relay" in workers:
         runtime.relay = OutboxRelay(engine, BrokerEventPublisher(broker))
+        for name, topic in EVENT_TOPICS.items():
+            # Declared for the AsyncAPI document: what the relay publishes, with its schema.
+            broker.publisher(topic, schema=EVENTS[name], title=f"{name}.v1:published")
+    if "projector" in workers:
+        projector.register(broker, engine)
+    if "notifications" in workers:
+        notifications.register(broker, notifications.build_sender(settings))
 
     @app.on_startup
     async def check_database() -> None:

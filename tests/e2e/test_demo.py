@@ -1,4 +1,4 @@
-"""The quick start's `alpes demo` and the AsyncAPI generation, run as a user runs them."""
+"""The quick start's `alpes demo` and the AsyncAPI document, run as a user runs them."""
 
 import json
 import shutil
@@ -17,31 +17,37 @@ def alpes() -> list[str]:
 
 
 @pytest.mark.pulsar_lite
-def test_alpes_demo_runs_the_pipeline_on_the_embedded_broker_and_exits_zero(
+def test_alpes_demo_runs_the_seed_campaign_through_the_service_and_exits_zero(
     tmp_path: Path,
 ) -> None:
     result = subprocess.run(
-        [*alpes(), "demo", "--count", "4", "--data-dir", str(tmp_path)],
+        [*alpes(), "demo", "--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         cwd=tmp_path,
     )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert sum(line.startswith("<- event") for line in lines) == 4
-    assert "Hola, Partner 4" in result.stdout
-    assert lines[-1] == "ok: 4 commands applied, 4 events received"
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "-> crear-campana          c-12345  applied" in out
+    assert "rejected UNKNOWN_CAMPAIGN" in out
+    assert sum("<- " in line for line in out.splitlines()) == 7
+    view = json.loads(out[out.index("{") : out.rindex("}") + 1])
+    assert (view["id"], view["estado"], view["version"]) == ("c-12345", "active", 6)
+    assert view["monto"] == "18000.00"
+    assert out.rstrip().splitlines()[-1].startswith("ok: 7 commands, 6 applied, 1 rejected")
+    notifications = (tmp_path / "notifications.jsonl").read_text().splitlines()
+    assert len(notifications) == 7
     assert "Traceback" not in result.stderr
 
 
-def test_faststream_docs_gen_writes_an_asyncapi_document_for_the_pulsar_app(
+def test_faststream_docs_gen_writes_the_asyncapi_document_of_the_service(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "asyncapi.json"
     faststream = Path(sys.executable).parent / "faststream"
     subprocess.run(
-        [str(faststream), "docs", "gen", "workers.demo:app", "--out", str(out)],
+        [str(faststream), "docs", "gen", "workers.app:app", "--out", str(out)],
         check=True,
         capture_output=True,
         timeout=60,
@@ -51,6 +57,8 @@ def test_faststream_docs_gen_writes_an_asyncapi_document_for_the_pulsar_app(
     assert document["asyncapi"].startswith("3.")
     assert next(iter(document["servers"].values()))["protocol"] == "pulsar"
     addresses = {c["address"] for c in document["channels"].values()}
-    assert "persistent://public/default/alpes.demo.comandos.saludar.v1" in addresses
-    assert "persistent://public/default/alpes.demo.eventos.saludado.v1" in addresses
-    assert "Saludado" in document["components"]["schemas"]
+    prefix = "persistent://public/default/alpes.campanas"
+    assert f"{prefix}.comandos.crear-campana.v1" in addresses
+    assert f"{prefix}.eventos.campana-creada.v1" in addresses
+    assert "CampanaCreadaV1" in document["components"]["schemas"]
+    assert "ComandoRechazadoV1" in document["components"]["schemas"]

@@ -1,0 +1,35 @@
+"""`alpes db ...`: schema migrations."""
+
+from pathlib import Path
+
+import typer
+from sqlalchemy.engine import make_url
+
+from adapters.database.engine import redact
+from adapters.database.migrate import current_revision, head_revision, upgrade
+
+from .common import run, settings
+
+app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade_() -> None:
+    """Bring the database (ALPES_DATABASE_URL) to the head revision."""
+    url = settings().database_url
+    _ensure_sqlite_folder(url)
+    revision = run(upgrade(url))
+    typer.echo(f"{redact(url)} is at revision {revision}")
+
+
+@app.command()
+def current() -> None:
+    """The database's revision and the code's."""
+    url = settings().database_url
+    typer.echo(f"database: {run(current_revision(url)) or 'empty'}; code: {head_revision()}")
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,106 @@
+"""`alpes demo`: the seed's campaign through the whole service on the embedded default.
+
+Starts pulsar-lite and a SQLite file in a temporary folder, runs every worker in this
+process, sends the seed's campaign and a few lifecycle commands through Pulsar (one
+invalid, to show a rejection), prints the events as they flow and the read-model view,
+and exits 0 when everything came out as expected.
+"""
+
+import asyncio
+import json
+import tempfile
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import typer
+
+from adapters.database.engine import create_engine
+from adapters.database.migrate import upgrade
+from adapters.database.read_store import get_campaign
+from adapters.embedded_pulsar import EmbeddedPulsar
+from contracts.examples import example
+from workers.bootstrap import WORKERS, build
+from workers.client import send_command, wait_for_outcome
+from workers.settings import Settings
+from workers.tail import TailedEvent, format_event, tail
+
+from .common import fail, run
+
+# (command, body); the last one targets a campaign that does not exist.
+SCRIPT: list[tuple[str, bytes]] = [
+    ("crear-campana", example("crear-campana")),
+    ("activar-campana", example("activar-campana")),
+    ("agregar-participante", example("agregar-participante")),
+    ("ajustar-presupuesto", example("ajustar-presupuesto")),
+    ("pausar-campana", example("pausar-campana")),
+    ("reanudar-campana", example("reanudar-campana")),
+    ("finalizar-campana", json.dumps({"campana_id": "c-99999"}).encode()),
+]
+CAMPAIGN = "c-12345"
+
+
+def demo(
+    data_dir: Path | None = typer.Option(
+        None, help="Folder for the broker's and the database's files (default: a temporary one)."
+    ),
+) -> None:
+    """Run the seed's campaign through the service on the embedded broker, then exit."""
+    folder = (data_dir or Path(tempfile.mkdtemp(prefix="alpes-demo-"))).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        pulsar_url=None,
+        database_url=f"sqlite:///{folder / 'alpes.db'}",
+        data_dir=folder,
+        notification_file=folder / "notifications.jsonl",
+    )
+    run(_demo(settings, folder))
+
+
+async def _demo(settings: Settings, folder: Path) -> None:
+    await upgrade(settings.database_url)
+    async with AsyncExitStack() as stack:
+        broker = stack.enter_context(EmbeddedPulsar(folder / "pulsar-lite"))
+        typer.echo(f"pulsar-lite (embedded) at {broker.url}; SQLite at {folder / 'alpes.db'}")
+        runtime = build(settings, broker.url, WORKERS, embedded=True)
+        await runtime.app.start()
+        stack.push_async_callback(runtime.app.stop)
+
+        seen: list[TailedEvent] = []
+        stop, ready = asyncio.Event(), asyncio.Event()
+
+        def show(event: TailedEvent) -> None:
+            seen.append(event)
+            typer.echo(f"   <- {format_event(event)}")
+
+        tailing = asyncio.create_task(
+            tail(broker.url, from_beginning=False, on_event=show, stop=stop, ready=ready)
+        )
+        await asyncio.wait_for(ready.wait(), 30)
+
+        engine = create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        outcomes = []
+        for command_type, body in SCRIPT:
+            sent = await send_command(runtime.broker, command_type, body)
+            record = await wait_for_outcome(engine, sent.command_id, timeout=30)
+            if record is None:
+                fail(f"{command_type}: no outcome within 30s")
+            outcome = record.status + (f" {record.reason}" if record.reason else "")
+            typer.echo(f"-> {command_type:<22} {sent.campana_id:<8} {outcome}")
+            outcomes.append(record.status)
+
+        expected_version = outcomes.count("applied")
+        view = None
+        async with asyncio.timeout(30):
+            while view is None or view.version < expected_version or len(seen) < len(SCRIPT):
+                await asyncio.sleep(0.05)
+                view = await get_campaign(engine, CAMPAIGN)
+        stop.set()
+        await tailing
+
+    typer.echo("\nread model (campaign_view):")
+    typer.echo(json.dumps(view.to_json(), ensure_ascii=False, indent=2))
+    typer.echo(
+        f"\nok: {len(SCRIPT)} commands, {expected_version} applied, "
+        f"{outcomes.count('rejected')} rejected, {len(seen)} events; files in {folder}"
+    )

@@ -1,0 +1,213 @@
+"""The projector: integration events into the read store, live and by rebuild.
+
+Live: one subscriber per event topic (pulsar-lite cannot resubscribe multi-topic
+consumers). Events of one campaign travel on different topics, so one can arrive before
+its predecessor: the read store refuses it (``OutOfOrder``) and the handler nacks it, to
+be redelivered after a short delay, many times over, until the predecessor is in.
+
+Rebuild: stop the projectors, then read every event topic from its first message, sort
+each campaign's events by version and apply them to an emptied read store.
+"""
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulsar
+import pulsar.asyncio
+from faststream import Context
+from faststream.exceptions import NackMessage, RejectMessage
+from faststream.message import StreamMessage
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.database.read_store import (
+    REJECTED,
+    ApplyResult,
+    InvalidEvent,
+    OutOfOrder,
+    apply_event,
+    reset,
+)
+from adapters.pulsar import (
+    PULSAR_LITE,
+    BrokerCapabilities,
+    DeadLetterPolicy,
+    PulsarBroker,
+    PulsarMessage,
+    PulsarSecurity,
+)
+from contracts import properties as p
+from contracts.topics import EVENT_TOPICS
+
+log = logging.getLogger("alpes.projector")
+
+SUBSCRIPTION = "alpes-projector"
+# A late predecessor gets NEGATIVE_ACK_DELAY * MAX_REDELIVERIES (about 25 s) to arrive
+# before the waiting event is dead-lettered.
+NEGATIVE_ACK_DELAY = 0.5
+MAX_REDELIVERIES = 50
+
+
+async def raw_body(message: StreamMessage[Any]) -> bytes:
+    """Hand the handler the bytes: it decodes them itself."""
+    body: bytes = message.body
+    return body
+
+
+def register(
+    broker: PulsarBroker,
+    engine: AsyncEngine,
+    *,
+    concurrency: int = 16,
+    subscription: str = SUBSCRIPTION,
+) -> None:
+    """Subscribe a projector handler to every event topic."""
+    for name, topic in EVENT_TOPICS.items():
+        broker.subscriber(
+            topic,
+            subscription=subscription,
+            max_workers=concurrency,
+            negative_ack_delay=NEGATIVE_ACK_DELAY,
+            dead_letter=DeadLetterPolicy(max_redeliveries=MAX_REDELIVERIES),
+            decoder=raw_body,
+            title=f"{name}.v1",
+            description=f"Projects event {name} (v1) into the campaign view.",
+        )(_handler(name, engine))
+
+
+def _handler(name: str, engine: AsyncEngine) -> Callable[..., Awaitable[None]]:
+    async def project(body: bytes, message: PulsarMessage = Context()) -> None:
+        try:
+            event = decode_event(name, body, message.headers)
+            result = await apply_event(
+                engine, event.event_type, event.event_id, event.aggregate_version, event.body
+            )
+        except OutOfOrder as waiting:
+            # Routine, not an error: nack without FastStream's error log and traceback,
+            # but keep the reason for the dead-lettered copy should the wait run out.
+            log.info("%s; redelivery in %.1fs", waiting, NEGATIVE_ACK_DELAY)
+            message.raw_message.failure = waiting
+            raise NackMessage() from waiting
+        except InvalidEvent as invalid:
+            log.warning("%s event dead-lettered: %s", name, invalid)
+            raise RejectMessage(reason="invalid-event") from invalid
+        log.debug("%s %s: %s", name, event.event_id, result)
+
+    project.__name__ = project.__qualname__ = f"project_{name.replace('-', '_')}"
+    return project
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    event_type: str
+    event_id: str
+    aggregate_version: int | None
+    body: dict[str, Any]
+
+    @property
+    def campana_id(self) -> str:
+        return str(self.body.get("campana_id") or "")
+
+
+def decode_event(topic_event: str, payload: bytes, properties: Mapping[str, str]) -> ReceivedEvent:
+    """The event a message of ``topic_event``'s topic carries; ``InvalidEvent`` when its
+    properties break the contract. A body that is not JSON raises ``JSONDecodeError``."""
+    event_type = properties.get(p.EVENT_TYPE) or topic_event
+    if event_type != topic_event:
+        msg = f"event_type {event_type!r} arrived on the topic of {topic_event!r}"
+        raise InvalidEvent(msg)
+    event_id = properties.get(p.EVENT_ID)
+    if not event_id:
+        msg = f"{event_type} has no {p.EVENT_ID} property: it cannot be deduplicated"
+        raise InvalidEvent(msg)
+    raw_version = properties.get(p.AGGREGATE_VERSION)
+    try:
+        version = None if raw_version in (None, "") else int(raw_version)
+    except ValueError as e:
+        msg = f"{event_type} {event_id} has {p.AGGREGATE_VERSION}={raw_version!r}; expected an int"
+        raise InvalidEvent(msg) from e
+    body = json.loads(payload)
+    if not isinstance(body, dict):
+        msg = f"{event_type} {event_id} body is a JSON {type(body).__name__}, not an object"
+        raise InvalidEvent(msg)
+    return ReceivedEvent(event_type, event_id, version, body)
+
+
+async def rebuild(
+    url: str,
+    engine: AsyncEngine,
+    *,
+    capabilities: BrokerCapabilities,
+    security: PulsarSecurity | None = None,
+    topics: Mapping[str, str] = EVENT_TOPICS,
+) -> int:
+    """Empty the read store and replay every event topic into it; returns how many events
+    changed the view. Stop the live projectors first.
+
+    The topics are read before the store is emptied, so an unreachable broker leaves the
+    view as it was. A campaign whose history has a gap (an event missing from the topics)
+    stops at the gap, with a warning."""
+    auth = (security or PulsarSecurity()).client_kwargs(url)
+    client = pulsar.asyncio.Client(url, logger=logging.getLogger("pulsar.client"), **auth)
+    events: list[ReceivedEvent] = []
+    try:
+        for name, topic in topics.items():
+            events.extend(await _read_topic(client, name, topic, capabilities))
+    finally:
+        await client.close()
+    campaign_events = [e for e in events if e.event_type != REJECTED]
+    campaign_events.sort(key=lambda e: (e.campana_id, e.aggregate_version or 0))
+
+    await reset(engine)
+    applied = 0
+    broken: set[str] = set()
+    for event in campaign_events:
+        if event.campana_id in broken:
+            continue
+        try:
+            result = await apply_event(
+                engine, event.event_type, event.event_id, event.aggregate_version, event.body
+            )
+        except OutOfOrder as gap:
+            log.warning("rebuild: campaign %r stops at a gap: %s", event.campana_id, gap)
+            broken.add(event.campana_id)
+            continue
+        except InvalidEvent as invalid:
+            log.warning("rebuild: skipped an invalid event: %s", invalid)
+            continue
+        applied += result is ApplyResult.APPLIED
+    log.info("rebuild: %d events read, %d applied", len(events), applied)
+    return applied
+
+
+async def _read_topic(
+    client: pulsar.asyncio.Client, name: str, topic: str, capabilities: BrokerCapabilities
+) -> list[ReceivedEvent]:
+    reader = await client.create_reader(topic, pulsar.MessageId.earliest)
+    events: list[ReceivedEvent] = []
+    try:
+        # read_next is awaited only when a message is known to be there: a pending
+        # read_next must never be cancelled (the client would lose the message).
+        while await _has_message(reader, capabilities):
+            message = await reader.read_next()
+            try:
+                events.append(decode_event(name, message.data(), message.properties()))
+            except ValueError as invalid:  # InvalidEvent, or a body that is not JSON
+                log.warning("rebuild: skipped message %s of %s: %s", message.message_id(),
+                            topic, invalid)
+    finally:
+        await reader.close()
+    return events
+
+
+async def _has_message(reader: pulsar.asyncio.Reader, capabilities: BrokerCapabilities) -> bool:
+    try:
+        available: bool = await reader.has_message_available()
+    except pulsar.asyncio.PulsarException as e:
+        # pulsar-lite answers "Topic has no messages" (UnknownError) for an empty topic.
+        if capabilities == PULSAR_LITE and e.error() == pulsar.Result.UnknownError:
+            return False
+        raise
+    return available
