@@ -9,7 +9,7 @@ import typer
 from adapters.database.engine import create_engine
 from adapters.database.read_store import get_campaign, list_campaigns
 from workers.bootstrap import make_broker
-from workers.client import send_command, wait_for_outcome
+from workers.client import send_command, validate, wait_for_outcome
 from workers.local import resolve_pulsar
 
 from .common import emit_json, fail, run, settings
@@ -24,6 +24,7 @@ AS_JSON = typer.Option(False, "--json", help="Print JSON.")
 async def _send(command_type: str, body: dict[str, Any] | bytes, wait: bool, timeout: float) -> int:
     config = settings()
     raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    validate(command_type, raw)  # bad input fails here, before any broker is needed
     url, embedded = resolve_pulsar(config)
     broker = make_broker(config, url, embedded=embedded)
     await broker.connect()

@@ -1,0 +1,135 @@
+"""The `alpes` command line as an administrator uses it: `alpes dev` in one process, the
+CLI in others; bad input ends in one clear line and a non-zero exit."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ALPES = [str(Path(sys.executable).parent / "alpes")]
+
+pytestmark = [pytest.mark.pulsar_lite, pytest.mark.timeout(180)]
+
+
+def env_for(folder: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALPES_")}
+    return env | {
+        "ALPES_DATA_DIR": str(folder),
+        "ALPES_DATABASE_URL": f"sqlite:///{folder / 'alpes.db'}",
+        "ALPES_NOTIFICATION_FILE": str(folder / "notifications.jsonl"),
+    }
+
+
+def alpes(folder: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ALPES, *args], env=env_for(folder), capture_output=True, text=True, timeout=timeout,
+        cwd=folder,
+    )
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[Path]:
+    process = subprocess.Popen(
+        [*ALPES, "dev"], env=env_for(tmp_path), cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    url_file = tmp_path / "pulsar-lite" / "url"
+    deadline = time.monotonic() + 60
+    while not (url_file.exists() and (tmp_path / "alpes.db").exists()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "alpes dev did not start"
+        time.sleep(0.1)
+    time.sleep(1)  # the workers subscribe right after the URL is written
+    yield tmp_path
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert process.returncode == 0, process.communicate()
+
+
+def test_create_wait_show_and_status_through_a_running_dev_service(dev: Path) -> None:
+    example = ROOT / "contracts" / "v1" / "examples" / "crear-campana.json"
+    created = alpes(dev, "campaign", "create", "--file", str(example), "--wait")
+    assert created.returncode == 0, created.stderr
+    command_id = created.stdout.splitlines()[0].removeprefix("command_id: ")
+    assert created.stdout.splitlines()[1].startswith("applied: ")
+
+    activated = alpes(dev, "campaign", "activate", "c-12345", "--wait")
+    assert activated.returncode == 0, activated.stderr
+
+    deadline = time.monotonic() + 30
+    while True:
+        shown = alpes(dev, "campaign", "show", "c-12345", "--json")
+        if shown.returncode == 0 and json.loads(shown.stdout)["estado"] == "active":
+            break
+        assert time.monotonic() < deadline, shown.stdout + shown.stderr
+        time.sleep(0.2)
+
+    status = alpes(dev, "command", "status", command_id, "--json")
+    assert json.loads(status.stdout)["status"] == "applied"
+    listed = alpes(dev, "campaign", "list", "--marca", "b-12345", "--json")
+    assert [c["id"] for c in json.loads(listed.stdout)] == ["c-12345"]
+
+
+def test_a_rejected_command_exits_2_with_the_reason(dev: Path) -> None:
+    result = alpes(dev, "campaign", "pause", "c-unknown", "--wait")
+    assert result.returncode == 2
+    assert "UNKNOWN_CAMPAIGN" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["campaign", "create", "--file", "missing.json"], "missing.json"),
+        (["campaign", "create", "--id", "c-1", "--nombre", "x"], "MISSING_FIELD"),
+        (["campaign", "adjust-budget", "c-1", "--monto", "abc", "--divisa", "USD"],
+         "presupuesto.monto"),
+        (["campaign", "show", "c-none"], "no campaign"),
+        (["worker", "run", "nonsense"], "unknown worker"),
+        (["events", "tail", "--event", "nope"], "unknown event type"),
+    ],
+)
+def test_bad_input_gives_one_clear_line_and_a_non_zero_exit(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    (tmp_path / "alpes.db").touch()
+    alpes(tmp_path, "db", "upgrade")
+    result = alpes(tmp_path, *args, timeout=30)
+    assert result.returncode != 0
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_without_a_broker_the_cli_says_how_to_get_one(tmp_path: Path) -> None:
+    result = alpes(tmp_path, "campaign", "activate", "c-1")
+    assert result.returncode == 1
+    assert "alpes dev" in result.stderr and "ALPES_PULSAR_URL" in result.stderr
+
+
+def test_topics_lists_every_command_and_event_topic(tmp_path: Path) -> None:
+    result = alpes(tmp_path, "topics", "--json")
+    rows = json.loads(result.stdout)
+    assert len([r for r in rows if r["kind"] == "command"]) == 8
+    assert len([r for r in rows if r["kind"] == "event"]) == 9
+
+
+def test_schemas_export_writes_a_json_schema_per_contract(tmp_path: Path) -> None:
+    result = alpes(tmp_path, "schemas", "export", "--out", str(tmp_path / "s"))
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in (tmp_path / "s").iterdir())
+    assert len(files) == 17
+    schema = json.loads((tmp_path / "s" / "crear-campana.v1.json").read_text())
+    assert schema["additionalProperties"] is False
+    assert "presupuesto" in schema["required"]
