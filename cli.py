@@ -2,7 +2,7 @@
 
 import typer
 
-from console import campaign, command, contracts, db, demo, events, runtime
+from console import campaign, command, contracts, db, demo, events, projections, runtime
 
 app = typer.Typer(
     help="Alpes Partners: message-driven campaign service on Apache Pulsar.",
@@ -13,6 +13,7 @@ app.add_typer(campaign.app, name="campaign")
 app.add_typer(command.app, name="command")
 app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="events")
+app.add_typer(projections.app, name="projections")
 app.add_typer(runtime.worker, name="worker")
 app.add_typer(contracts.schemas, name="schemas")
 app.command()(contracts.topics)

@@ -31,7 +31,6 @@ from adapters.database.read_store import (
     reset,
 )
 from adapters.pulsar import (
-    PULSAR_LITE,
     BrokerCapabilities,
     DeadLetterPolicy,
     PulsarBroker,
@@ -207,7 +206,7 @@ async def _has_message(reader: pulsar.asyncio.Reader, capabilities: BrokerCapabi
         available: bool = await reader.has_message_available()
     except pulsar.asyncio.PulsarException as e:
         # pulsar-lite answers "Topic has no messages" (UnknownError) for an empty topic.
-        if capabilities == PULSAR_LITE and e.error() == pulsar.Result.UnknownError:
+        if capabilities.reader_fails_on_empty_topic and e.error() == pulsar.Result.UnknownError:
             return False
         raise
     return available

@@ -19,6 +19,9 @@ class BrokerCapabilities:
     delayed_delivery: bool
     multi_topic_consumers: bool
     broker_deduplication: bool
+    # pulsar-lite answers has_message_available() on an empty topic with an error
+    # ("Topic has no messages") instead of False.
+    reader_fails_on_empty_topic: bool = False
 
     def require_subscription_type(self, subscription_type: SubscriptionType) -> None:
         if subscription_type not in self.subscription_types:
@@ -64,4 +67,5 @@ PULSAR_LITE = BrokerCapabilities(
     delayed_delivery=False,
     multi_topic_consumers=False,
     broker_deduplication=False,
+    reader_fails_on_empty_topic=True,
 )

@@ -11,6 +11,18 @@ from .values import ParticipanteV1, PresupuestoV1
 Estado = Literal["draft", "active", "paused", "finished"]
 
 
+class PresupuestoEventoV1(PresupuestoV1):
+    """The budget as events carry it; read tolerantly, like every event part."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ParticipanteEventoV1(ParticipanteV1):
+    """A participant as events carry it; read tolerantly, like every event part."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
 class EventModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -25,9 +37,9 @@ class CampanaCreadaV1(EventModel):
     estado: Estado
     fecha_inicio: datetime
     fecha_fin: datetime
-    presupuesto: PresupuestoV1
+    presupuesto: PresupuestoEventoV1
     marca_id: str
-    participantes: list[ParticipanteV1]
+    participantes: list[ParticipanteEventoV1]
 
 
 class CampanaActivadaV1(EventModel):
@@ -47,7 +59,7 @@ class CampanaFinalizadaV1(EventModel):
 
 
 class ParticipanteAgregadoV1(EventModel):
-    participante: ParticipanteV1
+    participante: ParticipanteEventoV1
 
 
 class ParticipanteRetiradoV1(EventModel):
@@ -55,8 +67,8 @@ class ParticipanteRetiradoV1(EventModel):
 
 
 class PresupuestoAjustadoV1(EventModel):
-    anterior: PresupuestoV1
-    nuevo: PresupuestoV1
+    anterior: PresupuestoEventoV1
+    nuevo: PresupuestoEventoV1
 
 
 class ComandoRechazadoV1(BaseModel):

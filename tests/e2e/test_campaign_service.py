@@ -70,3 +70,79 @@ async def test_the_seed_json_comes_out_as_a_campana_creada_event(
     assert props["correlation_id"] == "corr-e2e"
     assert props["schema_version"] == "1"
     assert len(props["event_id"]) == 36
+
+
+def budget(monto: str, divisa: str) -> dict[str, object]:
+    return {"campana_id": "c-e2e", "presupuesto": {"monto": monto, "divisa": divisa}}
+
+
+# Each rejection reason a body or the campaign's state can cause, through the service.
+REJECTIONS: list[tuple[str, object, str]] = [
+    ("activar-campana", b"{not json", "MALFORMED_MESSAGE"),
+    ("activar-campana", {"campana_id": "c-e2e-none"}, "UNKNOWN_CAMPAIGN"),
+    ("activar-campana", {"campana_id": "c-e2e", "extra": 1}, "UNKNOWN_FIELD"),
+    ("ajustar-presupuesto", {"campana_id": "c-e2e"}, "MISSING_FIELD"),
+    ("ajustar-presupuesto", budget("x", "USD"), "INVALID_FIELD"),
+    ("ajustar-presupuesto", budget("-1", "USD"), "INVALID_BUDGET"),
+    ("ajustar-presupuesto", budget("5", "EUR"), "CURRENCY_CHANGE"),
+    ("reanudar-campana", {"campana_id": "c-e2e"}, "ILLEGAL_TRANSITION"),
+    ("retirar-participante", {"campana_id": "c-e2e", "participante_id": "p-x"},
+     "UNKNOWN_PARTICIPANT"),
+    ("agregar-participante",
+     {"campana_id": "c-e2e", "participante": {"id": "p-98765", "tipo": "Influencer",
+                                              "nombre": "Dup"}},
+     "DUPLICATE_PARTICIPANT"),
+]
+
+
+async def test_a_lifecycle_and_every_rejection_reason_through_pulsar(
+    real: RealBroker, service: Runtime
+) -> None:
+    import pulsar
+
+    from adapters.database.read_store import get_campaign
+    from workers.client import wait_for_outcome
+
+    seed = json.loads(example("crear-campana")) | {"id": "c-e2e"}
+    sent: list[tuple[str, str]] = []
+    async with raw_client(real.url) as client:
+        rejected = await client.subscribe(
+            event_topic("comando-rechazado"), f"e2e-rej-{id(service)}",
+            initial_position=pulsar.InitialPosition.Earliest,
+            consumer_type=pulsar.ConsumerType.Shared,
+        )
+
+        async def send(command: str, body: object, command_id: str) -> None:
+            producer = await client.create_producer(command_topic(command), batching_enabled=False)
+            raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+            await producer.send(raw, properties={"command_id": command_id}, partition_key="c-e2e")
+            await producer.close()
+            record = await wait_for_outcome(service.engine, command_id, 30)
+            assert record is not None, f"{command} got no outcome"
+            sent.append((command_id, record.reason or record.status))
+
+        await send("crear-campana", seed, f"{id(service)}-0")
+        for n, command in enumerate(["activar-campana", "pausar-campana", "reanudar-campana"]):
+            await send(command, {"campana_id": "c-e2e"}, f"{id(service)}-l{n}")
+        for n, (command, body, _) in enumerate(REJECTIONS):
+            await send(command, body, f"{id(service)}-r{n}")
+        await send("finalizar-campana", {"campana_id": "c-e2e"}, f"{id(service)}-end")
+
+        reasons: dict[str, str] = {}
+        async with asyncio.timeout(60):
+            while len(reasons) < len(REJECTIONS):
+                message = await rejected.receive()
+                await rejected.acknowledge(message)
+                body = json.loads(message.data())
+                if body["command_id"].startswith(f"{id(service)}-r"):
+                    reasons[body["command_id"]] = body["reason"]
+        await rejected.close()
+
+    assert [outcome for _, outcome in sent] == (
+        ["applied"] * 4 + [reason for _, _, reason in REJECTIONS] + ["applied"]
+    )
+    assert sorted(reasons.values()) == sorted(reason for _, _, reason in REJECTIONS)
+    async with asyncio.timeout(30):
+        while (view := await get_campaign(service.engine, "c-e2e")) is None or view.version < 5:
+            await asyncio.sleep(0.1)
+    assert (view.estado, view.version) == ("finished", 5)

@@ -133,3 +133,24 @@ def test_schemas_export_writes_a_json_schema_per_contract(tmp_path: Path) -> Non
     schema = json.loads((tmp_path / "s" / "crear-campana.v1.json").read_text())
     assert schema["additionalProperties"] is False
     assert "presupuesto" in schema["required"]
+
+
+def test_projections_rebuild_restores_the_view_from_the_event_topics(dev: Path) -> None:
+    import sqlite3
+
+    example = ROOT / "contracts" / "v1" / "examples" / "crear-campana.json"
+    assert alpes(dev, "campaign", "create", "--file", str(example), "--wait").returncode == 0
+    deadline = time.monotonic() + 30
+    while alpes(dev, "campaign", "show", "c-12345").returncode != 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    with sqlite3.connect(dev / "alpes.db") as db:
+        db.execute("DELETE FROM campaign_view")
+        db.execute("DELETE FROM projected_events")
+    assert alpes(dev, "campaign", "show", "c-12345").returncode == 1
+
+    rebuilt = alpes(dev, "projections", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "events applied" in rebuilt.stdout
+    shown = alpes(dev, "campaign", "show", "c-12345", "--json")
+    assert json.loads(shown.stdout)["estado"] == "draft"

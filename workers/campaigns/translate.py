@@ -26,10 +26,10 @@ from contracts.v1 import (
     ParticipanteV1,
     PausarCampanaV1,
     PresupuestoAjustadoV1,
-    PresupuestoV1,
     ReanudarCampanaV1,
     RetirarParticipanteV1,
 )
+from contracts.v1.events import ParticipanteEventoV1, PresupuestoEventoV1
 from domain import (
     ActivarCampana,
     AgregarParticipante,
@@ -113,12 +113,12 @@ def to_domain(command: ComandoCampanaV1) -> Comando:
     raise TypeError(msg)
 
 
-def _presupuesto(presupuesto: Presupuesto) -> PresupuestoV1:
-    return PresupuestoV1(monto=presupuesto.monto, divisa=presupuesto.divisa)
+def _presupuesto(presupuesto: Presupuesto) -> PresupuestoEventoV1:
+    return PresupuestoEventoV1(monto=presupuesto.monto, divisa=presupuesto.divisa)
 
 
-def _participante(participante: Participante) -> ParticipanteV1:
-    return ParticipanteV1.model_validate(participante_to_json(participante))
+def _participante(participante: Participante) -> ParticipanteEventoV1:
+    return ParticipanteEventoV1.model_validate(participante_to_json(participante))
 
 
 def _creada(e: CampanaCreada) -> CampanaCreadaV1:

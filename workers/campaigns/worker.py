@@ -10,7 +10,7 @@ from faststream import Context
 from faststream.exceptions import RejectMessage
 from faststream.message import StreamMessage
 
-from adapters.pulsar import PulsarBroker, PulsarMessage
+from adapters.pulsar import PulsarBroker, PulsarMessage, SubscriptionType
 from contracts import properties as p
 from contracts.topics import COMMAND_TOPICS
 
@@ -40,10 +40,19 @@ def command_id_of(message: PulsarMessage, topic: str) -> str:
 
 
 def register(broker: PulsarBroker, uow_factory: UnitOfWorkFactory, *, concurrency: int) -> None:
+    # Key_Shared sends all of a campaign's commands to one worker process, so they keep
+    # their order when several command workers compete; within a process the adapter
+    # keeps per-key order. pulsar-lite has no Key_Shared: there, run one command worker.
+    subscription_type = (
+        SubscriptionType.KEY_SHARED
+        if SubscriptionType.KEY_SHARED in broker.capabilities.subscription_types
+        else SubscriptionType.SHARED
+    )
     for name, topic in COMMAND_TOPICS.items():
         broker.subscriber(
             topic,
             subscription=SUBSCRIPTION,
+            subscription_type=subscription_type,
             max_workers=concurrency,
             decoder=raw_body,
             title=f"{name}.v1",

@@ -1,0 +1,490 @@
+"""compose.yaml, the Dockerfile and .dockerignore agree with the code.
+
+No Docker engine is needed: the files are parsed and compared with what the code defines
+(worker names, CLI commands, the fields of ``Settings``), so a deployment that names a
+worker, a command or a setting the code does not have fails here, not in production
+(the seed's compose set PULSAR_ADDRESS while its app read BROKER_HOST). Where the
+Docker Compose CLI plugin is installed, ``docker compose config`` validates the file
+against the Compose Specification as well.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import yaml
+
+from workers.bootstrap import WORKERS
+from workers.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "compose.yaml"
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+
+PROFILES = {"pulsar", "alpespartners", "notificacion", "ui"}
+# worker name -> the profile its service belongs to
+WORKER_PROFILES = {
+    "commands": "alpespartners",
+    "relay": "alpespartners",
+    "projector": "alpespartners",
+    "notifications": "notificacion",
+}
+
+
+@cache
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def services() -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = compose()["services"]
+    return result
+
+
+def alpes_services() -> dict[str, dict[str, Any]]:
+    """The services that run our image (built from the Dockerfile)."""
+    return {
+        name: service
+        for name, service in services().items()
+        if isinstance(service.get("build"), dict)
+        and service["build"].get("dockerfile", "Dockerfile") == "Dockerfile"
+    }
+
+
+def profiles_of(service: dict[str, Any]) -> set[str]:
+    return set(service.get("profiles", []))
+
+
+def depends_on(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    raw = service.get("depends_on", {})
+    if isinstance(raw, list):  # short syntax
+        return {name: {"condition": "service_started"} for name in raw}
+    return dict(raw)
+
+
+def seconds(duration: str) -> float:
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+# --- Compose interpolation (${VAR}, ${VAR:-default}, ${VAR-default}, $$), for defaults ---
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        if value.startswith("$$", i):
+            out.append("$")
+            i += 2
+        elif value.startswith("${", i):
+            end = _closing_brace(value, i + 2)
+            out.append(_substitute(value[i + 2 : end], env))
+            i = end + 1
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)
+
+
+def _closing_brace(value: str, start: int) -> int:
+    depth = 1
+    for j in range(start, len(value)):
+        if value.startswith("${", j):
+            depth += 1
+        elif value[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    raise AssertionError(f"unbalanced ${{ in {value!r}")
+
+
+def _substitute(expression: str, env: dict[str, str]) -> str:
+    match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)(.*))?", expression, re.DOTALL)
+    assert match, f"unsupported interpolation ${{{expression}}}"
+    name, operator, default = match.groups()
+    current = env.get(name)
+    if operator == ":-" and not current:
+        return interpolate(default, env)
+    if operator == "-" and current is None:
+        return interpolate(default, env)
+    return current or ""
+
+
+def test_interpolation_helper() -> None:
+    assert interpolate("${A:-x}", {}) == "x"
+    assert interpolate("${A:-x}", {"A": "y"}) == "y"
+    assert interpolate("a${A:-${B:-b}}c", {}) == "abc"
+    assert interpolate("${A:--Xmx1g}", {}) == "-Xmx1g"
+    assert interpolate("$$HOME", {}) == "$HOME"
+
+
+def environment(service: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, str]:
+    """The service's environment with defaults applied; pass-through entries (no value)
+    are left out, as Compose leaves them unset when the caller has not set them."""
+    raw = service.get("environment", {})
+    if isinstance(raw, list):
+        raw = dict(item.split("=", 1) if "=" in item else (item, None) for item in raw)
+    return {
+        key: interpolate(str(value), env or {}) for key, value in raw.items() if value is not None
+    }
+
+
+# --- The file itself --------------------------------------------------------------------
+
+
+def test_compose_specification_without_version_key() -> None:
+    assert "version" not in compose(), "the Compose Specification has no `version:`"
+    assert services()
+
+
+def test_the_four_profiles_exist_and_every_service_has_one() -> None:
+    used = set().union(*(profiles_of(s) for s in services().values()))
+    assert used == PROFILES
+    for name, service in services().items():
+        assert profiles_of(service), f"{name} has no profile: it would start on a plain `up`"
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("with_pulsar", [True, False])
+def test_each_profile_starts_on_its_own(profile: str, with_pulsar: bool) -> None:
+    """`--profile X` (with or without `--profile pulsar`) names no service it leaves out,
+    which Compose refuses ("depends on undefined service"); only an optional dependency
+    (`required: false`, the broker) may be missing."""
+    active = {profile, "pulsar"} if with_pulsar else {profile}
+    enabled = {name for name, s in services().items() if profiles_of(s) & active}
+    for name in enabled:
+        for dependency, spec in depends_on(services()[name]).items():
+            if spec.get("required", True):
+                assert dependency in enabled, f"{name} needs {dependency}, not in {active}"
+
+
+# --- Workers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(WORKER_PROFILES))
+def test_worker_service_runs_alpes_worker_run(name: str) -> None:
+    service = alpes_services().get(name)
+    assert service is not None, f"no `{name}` service built from the Dockerfile"
+    assert service["command"] == ["worker", "run", name]
+    assert WORKER_PROFILES[name] in profiles_of(service)
+
+
+def test_every_worker_of_the_code_is_deployed_and_none_other() -> None:
+    deployed = {
+        s["command"][2]
+        for s in alpes_services().values()
+        if list(s.get("command", []))[:2] == ["worker", "run"]
+    }
+    assert deployed == set(WORKERS) == set(WORKER_PROFILES), (
+        f"compose runs {sorted(deployed)}, workers.bootstrap.WORKERS is {sorted(WORKERS)}"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(WORKER_PROFILES))
+def test_worker_waits_for_migrate_and_a_healthy_broker(name: str) -> None:
+    service = services()[name]
+    needs = depends_on(service)
+    assert needs["migrate"]["condition"] == "service_completed_successfully"
+    assert needs["migrate"].get("required", True) is True
+    assert needs["pulsar"]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("name", sorted(WORKER_PROFILES))
+def test_worker_restarts_and_stops_gracefully(name: str) -> None:
+    service = services()[name]
+    assert service["restart"] == "unless-stopped"
+    assert service.get("stop_signal", "SIGTERM") == "SIGTERM"
+    assert seconds(service["stop_grace_period"]) >= 20
+    assert service.get("init") is True, "a worker must not run as PID 1 (signals, zombies)"
+
+
+def test_command_workers_scale_out_as_competing_consumers() -> None:
+    service = services()["commands"]
+    assert service["deploy"]["replicas"] >= 2
+    assert "container_name" not in service, "a fixed container name forbids replicas"
+    assert "ports" not in service
+
+
+def test_migrate_is_one_shot_after_a_healthy_database() -> None:
+    service = alpes_services()["migrate"]
+    assert service["command"] == ["db", "upgrade"]
+    assert service.get("restart", "no") == "no"
+    assert depends_on(service)["postgres"]["condition"] == "service_healthy"
+    # Every profile that runs a worker runs migrate and its database too.
+    assert {WORKER_PROFILES[n] for n in WORKER_PROFILES} <= profiles_of(service)
+    assert profiles_of(service) <= profiles_of(services()["postgres"])
+
+
+def test_notifications_keep_their_data_dir_on_a_volume() -> None:
+    service = services()["notifications"]
+    data_dir = environment(service)["ALPES_DATA_DIR"]
+    targets = {v.split(":")[1] for v in service["volumes"]}
+    assert data_dir in targets
+    assert environment(service)["ALPES_NOTIFICATION_SENDER"] == "log"
+
+
+def test_events_view_is_the_ui_profile() -> None:
+    service = alpes_services()["events"]
+    assert service["command"] == ["events", "tail"]
+    assert profiles_of(service) == {"ui"}
+    assert service["tty"] is True
+    assert depends_on(service)["pulsar"]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("name", sorted(alpes_services()))
+def test_service_command_exists_in_the_cli(name: str) -> None:
+    """The service's command is a real `alpes` command and its arguments parse."""
+    from cli import app
+
+    args = list(alpes_services()[name].get("command", []))
+    shown = f"`alpes {' '.join(args)}`"
+    command: Any = typer.main.get_command(app)
+    consumed = 0
+    while getattr(command, "commands", None) is not None and consumed < len(args):
+        sub = command.commands.get(args[consumed])
+        assert sub is not None, f"{shown} is not a command of the CLI"
+        command, consumed = sub, consumed + 1
+    assert getattr(command, "commands", None) is None, f"{shown} is a group, not a command"
+    command.make_context(f"alpes {' '.join(args[:consumed])}", args[consumed:])
+
+
+# --- Settings ---------------------------------------------------------------------------
+
+
+def test_alpes_services_set_only_settings_fields() -> None:
+    prefix = Settings.model_config.get("env_prefix")
+    assert prefix == "ALPES_"
+    fields = set(Settings.model_fields)
+    for name, service in alpes_services().items():
+        raw = service.get("environment", {})
+        for key in raw if isinstance(raw, dict) else [i.split("=", 1)[0] for i in raw]:
+            assert key.startswith(prefix), f"{name}: {key} is not an ALPES_ setting"
+            assert key[len(prefix) :].lower() in fields, (
+                f"{name}: {key} is no field of workers.settings.Settings"
+            )
+        assert "env_file" not in service or all(
+            not isinstance(e, str) for e in service["env_file"]
+        ), f"{name}: an env_file would bypass this check"
+
+
+@pytest.mark.parametrize("name", sorted(alpes_services()))
+def test_default_environment_is_valid_settings(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing set by the caller, each service's environment parses as Settings and
+    reaches the compose broker and database."""
+    for key in list(os.environ):
+        if key.startswith("ALPES_"):
+            monkeypatch.delenv(key)
+    for key, value in environment(services()[name]).items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.pulsar_url == "pulsar://pulsar:6650"
+    assert settings.pulsar_flavor == "apache"
+    assert settings.database_url == "postgresql://alpes:alpes@postgres:5432/alpes"
+    assert settings.pulsar_token is None
+    assert settings.notification_sender == "log"
+
+
+def test_secrets_are_passed_through_not_written() -> None:
+    for name, service in alpes_services().items():
+        raw = service.get("environment", {})
+        for key in ("ALPES_PULSAR_TOKEN", "ALPES_SMTP_PASSWORD"):
+            if key in raw:
+                assert raw[key] is None, f"{name}: {key} must come from the caller's env"
+
+
+def test_database_password_follows_postgres() -> None:
+    password = "s3cret"
+    postgres = environment(services()["postgres"], {"POSTGRES_PASSWORD": password})
+    assert postgres["POSTGRES_PASSWORD"] == password
+    migrate = environment(services()["migrate"], {"POSTGRES_PASSWORD": password})
+    url = migrate["ALPES_DATABASE_URL"]
+    assert url == f"postgresql://{postgres['POSTGRES_USER']}:{password}@postgres:5432/alpes"
+
+
+# --- Infrastructure services ------------------------------------------------------------
+
+
+def test_pulsar_standalone_with_a_healthcheck() -> None:
+    service = services()["pulsar"]
+    assert profiles_of(service) == {"pulsar"}
+    image, _, tag = service["image"].partition(":")
+    assert image == "apachepulsar/pulsar"
+    assert tag.startswith("4.0."), tag
+    command = " ".join(service["command"])
+    assert "bin/pulsar standalone" in command
+    assert "-nfw" in command and "-nss" in command
+    assert "--advertised-address" in command
+    health = service["healthcheck"]
+    assert "8080/admin/v2/" in " ".join(health["test"])
+    assert seconds(health["start_period"]) >= 30
+    published = {str(p).rsplit(":", 1)[-1] for p in service["ports"]}
+    assert published == {"6650", "8080"}
+    assert any(v.endswith(":/pulsar/data") for v in service["volumes"])
+
+
+def test_pulsar_image_is_the_release_ci_tests_against() -> None:
+    pom = (ROOT / "infra" / "pulsar-standalone" / "pom.xml").read_text(encoding="utf-8")
+    match = re.search(r"<pulsar\.version>([^<]+)</pulsar\.version>", pom)
+    assert match, "no <pulsar.version> in infra/pulsar-standalone/pom.xml"
+    assert services()["pulsar"]["image"] == f"apachepulsar/pulsar:{match.group(1)}"
+
+
+def test_postgres_with_a_healthcheck() -> None:
+    service = services()["postgres"]
+    assert service["image"].split(":")[0] == "postgres"
+    env = environment(service)
+    assert env["POSTGRES_USER"] == env["POSTGRES_DB"] == "alpes"
+    assert env["POSTGRES_PASSWORD"] == "alpes"
+    assert service["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in service["volumes"])
+
+
+# --- Dockerfile and .dockerignore -------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
+    result = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            result.append((keyword.upper(), rest.strip()))
+    return result
+
+
+def final_stage() -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions()
+    last_from = max(i for i, (k, _) in enumerate(instructions) if k == "FROM")
+    return instructions[last_from:]
+
+
+def test_dockerfile_is_python_311_slim() -> None:
+    instructions = dockerfile_instructions()
+    args = dict(
+        rest.split("=", 1) for keyword, rest in instructions if keyword == "ARG" and "=" in rest
+    )
+    bases = [rest.split()[0] for keyword, rest in instructions if keyword == "FROM"]
+    resolved = {re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], b) for b in bases}
+    assert resolved == {"python:3.11-slim"}
+
+
+def test_dockerfile_entrypoint_is_alpes() -> None:
+    entrypoints = [rest for keyword, rest in final_stage() if keyword == "ENTRYPOINT"]
+    assert entrypoints == ['["alpes"]']
+
+
+def test_dockerfile_does_not_run_as_root() -> None:
+    users = [rest for keyword, rest in final_stage() if keyword == "USER"]
+    assert users, "the runtime stage sets no USER: it would run as root"
+    user = users[-1].split(":")[0]
+    assert user not in {"root", "0"}
+
+
+def test_dockerfile_installs_without_dev_extras() -> None:
+    runs = " ".join(rest for keyword, rest in dockerfile_instructions() if keyword == "RUN")
+    assert "pip install" in runs
+    assert "[dev]" not in runs
+
+
+def test_dockerignore_keeps_what_pip_install_needs() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    setuptools = pyproject["tool"]["setuptools"]
+    needed = {"pyproject.toml", pyproject["project"]["readme"]}
+    needed |= {f"{module}.py" for module in setuptools.get("py-modules", [])}
+    needed |= {p.rstrip("*") for p in setuptools["packages"]["find"]["include"]}
+    patterns = [
+        line.strip()
+        for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for path in sorted(needed):
+        excluded = [p for p in patterns if not p.startswith("!") and fnmatch.fnmatch(path, p)]
+        assert not excluded, f".dockerignore drops {path} ({excluded})"
+    for path in (".git", ".venv", "tests", ".env"):
+        assert any(fnmatch.fnmatch(path, p) for p in patterns), f"{path} goes into the image"
+
+
+# --- docker compose config, where the Compose plugin is installed -------------------------
+
+
+def compose_unavailable_reason() -> str | None:
+    if shutil.which("docker") is None:
+        return "no docker CLI on this machine"
+    try:
+        probe = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"`docker compose version` failed: {error}"
+    if probe.returncode != 0:
+        return "the Docker Compose CLI plugin is not installed (`docker compose` is unknown)"
+    return None
+
+
+def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
+    # The caller's settings (environment, an .env file) must not change what is validated.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ALPES_", "POSTGRES_", "PULSAR_", "COMPOSE_"))
+    }
+    return subprocess.run(
+        [
+            "docker",
+            "compose",
+            "--project-directory",
+            str(ROOT),
+            "--env-file",
+            os.devnull,
+            "-f",
+            str(COMPOSE),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize(
+    "active",
+    [
+        ("pulsar",),
+        ("pulsar", "alpespartners"),
+        ("pulsar", "notificacion"),
+        ("pulsar", "ui"),
+        ("alpespartners",),
+        ("pulsar", "alpespartners", "notificacion", "ui"),
+    ],
+    ids="+".join,
+)
+def test_docker_compose_config_validates(active: tuple[str, ...]) -> None:
+    reason = compose_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    flags = [arg for profile in active for arg in ("--profile", profile)]
+    result = docker_compose(*flags, "config", "--quiet")
+    assert result.returncode == 0, result.stderr
+    listed = docker_compose(*flags, "config", "--services")
+    assert listed.returncode == 0, listed.stderr
+    expected = {n for n, s in services().items() if profiles_of(s) & set(active)}
+    assert set(listed.stdout.split()) == expected
