@@ -52,6 +52,7 @@ def demo(
         database_url=f"sqlite:///{folder / 'alpes.db'}",
         data_dir=folder,
         notification_file=folder / "notifications.jsonl",
+        command_settle_seconds=1.0,  # the invalid command is shown rejected sooner
     )
     run(_demo(settings, folder))
 

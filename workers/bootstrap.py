@@ -66,7 +66,10 @@ def build(
 
     if "commands" in workers:
         command_worker.register(
-            broker, lambda: SqlUnitOfWork(engine), concurrency=settings.command_concurrency
+            broker,
+            lambda: SqlUnitOfWork(engine),
+            concurrency=settings.command_concurrency,
+            settle_seconds=settings.command_settle_seconds,
         )
     if "relay" in workers:
         runtime.relay = OutboxRelay(engine, BrokerEventPublisher(broker))

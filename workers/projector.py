@@ -22,6 +22,7 @@ from faststream.exceptions import NackMessage, RejectMessage
 from faststream.message import StreamMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.database.errors import is_transient
 from adapters.database.read_store import (
     REJECTED,
     ApplyResult,
@@ -39,6 +40,8 @@ from adapters.pulsar import (
 )
 from contracts import properties as p
 from contracts.topics import EVENT_TOPICS
+
+from .retry import retry_transient
 
 log = logging.getLogger("alpes.projector")
 
@@ -80,8 +83,12 @@ def _handler(name: str, engine: AsyncEngine) -> Callable[..., Awaitable[None]]:
     async def project(body: bytes, message: PulsarMessage = Context()) -> None:
         try:
             event = decode_event(name, body, message.headers)
-            result = await apply_event(
-                engine, event.event_type, event.event_id, event.aggregate_version, event.body
+            result = await retry_transient(
+                lambda: apply_event(
+                    engine, event.event_type, event.event_id, event.aggregate_version, event.body
+                ),
+                is_transient,
+                what=f"project {name} {event.event_id}",
             )
         except OutOfOrder as waiting:
             # Routine, not an error: nack without FastStream's error log and traceback,

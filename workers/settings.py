@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     # Handlers running at once per command worker; same-campaign commands stay in order.
     command_concurrency: int = 16
+    # A command rejected for a reason that arrival order can cause (e.g. `activar` before
+    # its `crear`, published on another topic) is retried until it is this old.
+    command_settle_seconds: float = 5.0
     notification_sender: str = "log"  # log | smtp
     notification_file: Path | None = None
     smtp_host: str = "localhost"

@@ -14,13 +14,13 @@ Estado = Literal["draft", "active", "paused", "finished"]
 class PresupuestoEventoV1(PresupuestoV1):
     """The budget as events carry it; read tolerantly, like every event part."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, from_attributes=True)
 
 
 class ParticipanteEventoV1(ParticipanteV1):
     """A participant as events carry it; read tolerantly, like every event part."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, from_attributes=True)
 
 
 class EventModel(BaseModel):

@@ -25,7 +25,9 @@ def real(request: pytest.FixtureRequest) -> RealBroker:
 
 @pytest.fixture
 async def service(real: RealBroker, database_url: str) -> AsyncIterator[Runtime]:
-    settings = Settings(database_url=database_url, command_concurrency=4)
+    settings = Settings(
+        database_url=database_url, command_concurrency=4, command_settle_seconds=1.0
+    )
     runtime = build(settings, real.url, embedded=real.name == "pulsar-lite")
     await runtime.app.start()
     try:
@@ -146,3 +148,25 @@ async def test_a_lifecycle_and_every_rejection_reason_through_pulsar(
         while (view := await get_campaign(service.engine, "c-e2e")) is None or view.version < 5:
             await asyncio.sleep(0.1)
     assert (view.estado, view.version) == ("finished", 5)
+
+
+async def test_commands_that_overtake_their_create_on_other_topics_still_apply_in_order(
+    real: RealBroker, service: Runtime
+) -> None:
+    from workers.client import wait_for_outcome
+
+    campaign = f"c-order-{id(service) % 100000}"
+    seed = json.loads(example("crear-campana")) | {"id": campaign}
+    async with raw_client(real.url) as client:
+        async def send(command: str, body: object, command_id: str) -> None:
+            producer = await client.create_producer(command_topic(command), batching_enabled=False)
+            await producer.send(json.dumps(body).encode(), properties={"command_id": command_id},
+                                partition_key=campaign)
+            await producer.close()
+
+        # Published in the wrong order on purpose: pausar, activar, then crear.
+        await send("pausar-campana", {"campana_id": campaign}, f"{campaign}-3")
+        await send("activar-campana", {"campana_id": campaign}, f"{campaign}-2")
+        await send("crear-campana", seed, f"{campaign}-1")
+    outcomes = [await wait_for_outcome(service.engine, f"{campaign}-{n}", 40) for n in (1, 2, 3)]
+    assert [o.status if o else None for o in outcomes] == ["applied"] * 3

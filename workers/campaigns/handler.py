@@ -41,6 +41,19 @@ from .translate import event_id, event_properties, to_domain, to_integration
 MAX_BODY_BYTES = 256 * 1024
 MAX_ATTEMPTS = 8
 
+# Rejections that can be an artefact of arrival order: each command type has its own
+# topic, so `activar` can overtake the `crear` published just before it. Such a command
+# is deferred (tried again shortly) while it is young, and rejected only once it is not.
+DEFERRABLE = frozenset(
+    {
+        "UNKNOWN_CAMPAIGN",
+        "ILLEGAL_TRANSITION",
+        "UNKNOWN_PARTICIPANT",
+        "DUPLICATE_PARTICIPANT",
+        "CAMPAIGN_FINISHED",
+    }
+)
+
 
 @dataclass(frozen=True)
 class CommandEnvelope:
@@ -62,10 +75,23 @@ class _AlreadyApplied(Exception):
     """The campaign already exists with exactly this creation data."""
 
 
-async def handle_command(envelope: CommandEnvelope, uow_factory: UnitOfWorkFactory) -> Outcome:
+class Deferred(Exception):
+    """Not applicable yet, maybe only because an earlier command has not arrived: nothing
+    was written; try again later."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(f"deferred: {rejection.reason}: {rejection.message}")
+        self.rejection = rejection
+
+
+async def handle_command(
+    envelope: CommandEnvelope, uow_factory: UnitOfWorkFactory, *, defer: bool = False
+) -> Outcome:
+    """Apply ``envelope``; with ``defer``, raise Deferred instead of an order-sensitive
+    rejection (see DEFERRABLE)."""
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return await _handle_once(envelope, uow_factory())
+            return await _handle_once(envelope, uow_factory(), defer)
         except ConcurrencyError:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
@@ -73,7 +99,7 @@ async def handle_command(envelope: CommandEnvelope, uow_factory: UnitOfWorkFacto
     raise AssertionError("unreachable")
 
 
-async def _handle_once(envelope: CommandEnvelope, uow: UnitOfWork) -> Outcome:
+async def _handle_once(envelope: CommandEnvelope, uow: UnitOfWork, defer: bool) -> Outcome:
     async with uow:
         previous = await uow.commands.get(envelope.command_id)
         fingerprint = _digest(envelope.body)
@@ -91,10 +117,10 @@ async def _handle_once(envelope: CommandEnvelope, uow: UnitOfWork) -> Outcome:
             campana = await _apply(uow, to_domain(model), fingerprint)
         except _AlreadyApplied:
             return Outcome("duplicate", envelope.command_id)
-        except DomainError as error:
-            rejection = Rejection.from_domain(error)
-            return await _reject(uow, envelope, fingerprint, campana_id, rejection)
-        except Rejection as rejection:
+        except (DomainError, Rejection) as error:
+            rejection = error if isinstance(error, Rejection) else Rejection.from_domain(error)
+            if defer and rejection.reason in DEFERRABLE:
+                raise Deferred(rejection) from error
             return await _reject(uow, envelope, fingerprint, campana_id, rejection)
 
         version = campana.version + 1  # what the repository writes at commit

@@ -2,24 +2,29 @@
 Pulsar message to ``handle_command``."""
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream import Context
-from faststream.exceptions import RejectMessage
+from faststream.exceptions import NackMessage, RejectMessage
 from faststream.message import StreamMessage
 
-from adapters.pulsar import PulsarBroker, PulsarMessage, SubscriptionType
+from adapters.database.errors import is_transient
+from adapters.pulsar import DeadLetterPolicy, PulsarBroker, PulsarMessage, SubscriptionType
 from contracts import properties as p
 from contracts.topics import COMMAND_TOPICS
 
 from ..ports import UnitOfWorkFactory
-from .handler import CommandEnvelope, handle_command
+from ..retry import retry_transient
+from .handler import CommandEnvelope, Deferred, handle_command
 
 log = logging.getLogger("alpes.commands")
 
 SUBSCRIPTION = "alpes-campanas"
+NEGATIVE_ACK_DELAY = 0.5
+MAX_REDELIVERIES = 5
 _COMMAND_ID_NAMESPACE = uuid.UUID("0c3f5a52-7d0e-4b0f-9b7e-3f1f2d6c8a91")
 
 
@@ -39,7 +44,13 @@ def command_id_of(message: PulsarMessage, topic: str) -> str:
     return f"derived-{uuid.uuid5(_COMMAND_ID_NAMESPACE, position)}"
 
 
-def register(broker: PulsarBroker, uow_factory: UnitOfWorkFactory, *, concurrency: int) -> None:
+def register(
+    broker: PulsarBroker,
+    uow_factory: UnitOfWorkFactory,
+    *,
+    concurrency: int,
+    settle_seconds: float = 5.0,
+) -> None:
     # Key_Shared sends all of a campaign's commands to one worker process, so they keep
     # their order when several command workers compete; within a process the adapter
     # keeps per-key order. pulsar-lite has no Key_Shared: there, run one command worker.
@@ -54,14 +65,19 @@ def register(broker: PulsarBroker, uow_factory: UnitOfWorkFactory, *, concurrenc
             subscription=SUBSCRIPTION,
             subscription_type=subscription_type,
             max_workers=concurrency,
+            negative_ack_delay=NEGATIVE_ACK_DELAY,
+            # Deferrals spend redeliveries too: leave room for settle_seconds of them.
+            dead_letter=DeadLetterPolicy(
+                max_redeliveries=MAX_REDELIVERIES + int(settle_seconds / NEGATIVE_ACK_DELAY)
+            ),
             decoder=raw_body,
             title=f"{name}.v1",
             description=f"Command {name} (v1).",
-        )(_handler(name, topic, uow_factory))
+        )(_handler(name, topic, uow_factory, settle_seconds))
 
 
 def _handler(
-    name: str, topic: str, uow_factory: UnitOfWorkFactory
+    name: str, topic: str, uow_factory: UnitOfWorkFactory, settle_seconds: float
 ) -> Callable[..., Awaitable[None]]:
     async def handle(body: bytes, message: PulsarMessage = Context()) -> None:
         command_id = command_id_of(message, topic)
@@ -71,7 +87,19 @@ def _handler(
             correlation_id=str(message.headers.get(p.CORRELATION_ID) or command_id),
             body=body,
         )
-        outcome = await handle_command(envelope, uow_factory)
+        published = message.raw_message.message.publish_timestamp() / 1000
+        defer = time.time() < published + settle_seconds
+        try:
+            outcome = await retry_transient(
+                lambda: handle_command(envelope, uow_factory, defer=defer),
+                is_transient,
+                what=f"{name} {command_id}",
+            )
+        except Deferred as deferred:
+            # Routine: an earlier command may still be on its way. No error log.
+            log.info("%s %s: %s", name, command_id, deferred)
+            message.raw_message.failure = deferred
+            raise NackMessage() from deferred
         if outcome.rejection is None:
             log.info("%s %s: %s", name, command_id, outcome.status)
             return

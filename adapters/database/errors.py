@@ -1,0 +1,30 @@
+"""Which database failures are outages (retry later) rather than bugs or bad data."""
+
+import asyncpg
+from sqlalchemy import exc
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for a database that is unreachable, restarting or overloaded right now."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, exc.DBAPIError | exc.InterfaceError):
+        error = error.orig or error
+    if isinstance(error, exc.TimeoutError | TimeoutError | ConnectionError | OSError):
+        return True  # pool timeout, refused or reset connections
+    return isinstance(
+        error,
+        asyncpg.PostgresConnectionError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.TooManyConnectionsError
+        | asyncpg.InterfaceError
+        | asyncpg.exceptions.AdminShutdownError
+        | asyncpg.exceptions.CrashShutdownError,
+    ) or _sqlite_unavailable(error)
+
+
+def _sqlite_unavailable(error: BaseException) -> bool:
+    text = str(error)
+    return type(error).__name__ == "OperationalError" and (
+        "unable to open database" in text or "disk I/O error" in text
+    )
