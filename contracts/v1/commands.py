@@ -6,15 +6,18 @@ transitions...) are checked by the domain when the command is applied.
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, Strict
 
 from .values import ContractModel, ParticipanteV1, PresupuestoV1
 
 TipoCampana = Literal["Influencer", "Affiliate", "Mixed"]
 
 _DATE = "ISO-8601 date-time with a timezone, e.g. 2025-09-10T00:00:00Z."
+
+# Strict: a JSON number is not taken for a Unix timestamp; dates are ISO-8601 text.
+IsoDateTime = Annotated[datetime, Strict()]
 
 
 class CrearCampanaV1(ContractModel):
@@ -24,8 +27,8 @@ class CrearCampanaV1(ContractModel):
     nombre: str = Field(description="Non-empty, at most 200 characters.")
     tipo: TipoCampana
     estado: str = Field(default="draft", description='Only "draft" is accepted on creation.')
-    fecha_inicio: datetime = Field(description=_DATE)
-    fecha_fin: datetime = Field(description=f"After fecha_inicio. {_DATE}")
+    fecha_inicio: IsoDateTime = Field(description=_DATE)
+    fecha_fin: IsoDateTime = Field(description=f"After fecha_inicio. {_DATE}")
     presupuesto: PresupuestoV1
     marca_id: str = Field(description="Brand id, 1-64 of [A-Za-z0-9_.:-].")
     participantes: list[ParticipanteV1] = Field(default_factory=list)

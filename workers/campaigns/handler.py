@@ -61,6 +61,8 @@ class CommandEnvelope:
     command_id: str
     correlation_id: str
     body: bytes
+    # The `schema_version` property, when the producer set one; the topic name is v1.
+    schema_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,13 @@ def _decode(envelope: CommandEnvelope) -> ComandoCampanaV1:
             None,
             f"body: {len(envelope.body)} bytes, the limit is {MAX_BODY_BYTES}",
             dead_letter=True,
+        )
+    if envelope.schema_version not in (None, "", "1"):
+        raise Rejection(
+            "UNSUPPORTED_SCHEMA_VERSION",
+            None,
+            f"schema_version: {envelope.schema_version!r} sent to a v1 topic; expected '1' "
+            "(or no schema_version property)",
         )
     model_type = COMMANDS[envelope.command_type]
     try:

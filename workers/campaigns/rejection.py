@@ -3,6 +3,7 @@
 Reason codes of the contract (besides the domain's own, see domain.errors):
 - ``MALFORMED_MESSAGE``: the body is not a JSON object (the message is also dead-lettered);
 - ``PAYLOAD_TOO_LARGE``: the body exceeds the size limit (checked before decoding);
+- ``UNSUPPORTED_SCHEMA_VERSION``: a ``schema_version`` property other than "1";
 - ``MISSING_FIELD``, ``UNKNOWN_FIELD``, ``INVALID_FIELD``: the body does not fit the v1 schema;
 - ``UNKNOWN_CAMPAIGN``: the command targets a campaign that does not exist;
 - ``CAMPAIGN_EXISTS``: a create for an existing id with different data;
@@ -45,8 +46,14 @@ class Rejection(Exception):
         return cls("INVALID_FIELD", field, f"{field}: {first['msg']}, got {shown}")
 
 
+# Parts pydantic adds to a location to name the member of a union that failed.
+_UNION_MEMBERS = {"str", "int", "float", "bool", "none", "list", "dict"}
+
+
 def _path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
+        if isinstance(part, str) and (part in _UNION_MEMBERS or "[" in part):
+            continue
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path

@@ -86,6 +86,7 @@ def _handler(
             command_id=command_id,
             correlation_id=str(message.headers.get(p.CORRELATION_ID) or command_id),
             body=body,
+            schema_version=message.headers.get(p.SCHEMA_VERSION),
         )
         published = message.raw_message.message.publish_timestamp() / 1000
         defer = time.time() < published + settle_seconds
