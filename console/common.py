@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
@@ -60,8 +61,13 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         fail("interrupted", 130)
 
 
-def quiet_logs(level: int = logging.WARNING) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def quiet_logs() -> None:
+    """Log WARNING and up, or the level named by ALPES_LOG_LEVEL (e.g. INFO)."""
+    level = os.environ.get("ALPES_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("pulsar.client").setLevel(logging.WARNING)
 
 

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     pulsar_tls_trust_certs: str | None = None
     database_url: str = "sqlite:///var/alpes.db"
     data_dir: Path = Path("var")
+    log_level: str = "WARNING"  # read by the CLI before anything else
     # Handlers running at once per command worker; same-campaign commands stay in order.
     command_concurrency: int = 16
     # A command rejected for a reason that arrival order can cause (e.g. `activar` before

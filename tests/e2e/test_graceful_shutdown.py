@@ -1,0 +1,97 @@
+"""SIGTERM on a real worker process: in-flight commands finish and are acknowledged, the
+process exits in bounded time, and the next worker re-applies nothing."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.database.engine import create_engine
+from adapters.database.migrate import upgrade
+from adapters.database.schema import command_log, outbox
+from contracts.examples import example
+from contracts.topics import command_topic
+from tests.support.brokers import RealBroker
+from tests.support.raw import raw_client
+
+pytestmark = [pytest.mark.pulsar_lite, pytest.mark.timeout(240)]
+
+ALPES = str(Path(sys.executable).parent / "alpes")
+COUNT = 300
+
+
+def start_worker(real: RealBroker, database_url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALPES_")} | {
+        "ALPES_PULSAR_URL": real.url,
+        "ALPES_PULSAR_FLAVOR": "lite",
+        "ALPES_DATABASE_URL": database_url,
+        "ALPES_COMMAND_CONCURRENCY": "4",
+        "ALPES_LOG_LEVEL": "INFO",
+    }
+    with log.open("wb") as out:
+        return subprocess.Popen([ALPES, "worker", "run", "commands"], env=env, stderr=out,
+                                stdout=subprocess.DEVNULL)
+
+
+async def applied(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as c:
+            return int((await c.execute(select(func.count()).select_from(command_log))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def wait_until(predicate_count: int, database_url: str, timeout: float = 90) -> None:
+    async with asyncio.timeout(timeout):
+        while await applied(database_url) < predicate_count:
+            await asyncio.sleep(0.1)
+
+
+async def test_sigterm_finishes_in_flight_work_and_nothing_is_applied_twice(
+    pulsar_lite: RealBroker, tmp_path: Path
+) -> None:
+    import json
+
+    database_url = f"sqlite:///{tmp_path / 'alpes.db'}"
+    await upgrade(database_url)
+    seed = json.loads(example("crear-campana"))
+    async with raw_client(pulsar_lite.url) as client:
+        producer = await client.create_producer(command_topic("crear-campana"),
+                                                batching_enabled=False)
+        for n in range(COUNT):
+            body = json.dumps(seed | {"id": f"c-g-{tmp_path.name[-6:]}-{n}"}).encode()
+            await producer.send(body, properties={"command_id": f"g-{n}"}, partition_key=str(n))
+        await producer.close()
+
+    first = start_worker(pulsar_lite, database_url, tmp_path / "first.log")
+    await wait_until(50, database_url)
+    stopping = time.monotonic()
+    first.send_signal(signal.SIGTERM)
+    code = await asyncio.to_thread(first.wait, 30)
+    took = time.monotonic() - stopping
+    assert code == 0, (tmp_path / "first.log").read_text()
+    assert took < 20, f"SIGTERM took {took:.1f}s"
+    done_by_first = await applied(database_url)
+    assert done_by_first < COUNT, "the first worker finished everything: nothing was cut short"
+
+    second = start_worker(pulsar_lite, database_url, tmp_path / "second.log")
+    try:
+        await wait_until(COUNT, database_url)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(second.wait, 30)
+
+    engine = create_engine(database_url)
+    async with engine.connect() as c:
+        events = (await c.execute(select(func.count()).select_from(outbox))).scalar_one()
+    await engine.dispose()
+    assert events == COUNT, "a command was applied twice or not at all"
+    second_log = (tmp_path / "second.log").read_text()
+    assert ": duplicate" not in second_log, "a command applied before SIGTERM came back"
