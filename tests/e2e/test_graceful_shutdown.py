@@ -43,7 +43,8 @@ async def applied(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as c:
-            return int((await c.execute(select(func.count()).select_from(command_log))).scalar_one())
+            query = select(func.count()).select_from(command_log)
+            return int((await c.execute(query)).scalar_one())
     finally:
         await engine.dispose()
 
