@@ -52,7 +52,9 @@ def demo(
         database_url=f"sqlite:///{folder / 'alpes.db'}",
         data_dir=folder,
         notification_file=folder / "notifications.jsonl",
-        command_settle_seconds=1.0,  # the invalid command is shown rejected sooner
+        # The invalid command is shown rejected sooner.
+        command_settle_seconds=1.0,
+        command_settle_attempts=1,
     )
     run(_demo(settings, folder))
 

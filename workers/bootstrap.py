@@ -70,6 +70,7 @@ def build(
             lambda: SqlUnitOfWork(engine),
             concurrency=settings.command_concurrency,
             settle_seconds=settings.command_settle_seconds,
+            settle_attempts=settings.command_settle_attempts,
         )
     if "relay" in workers:
         runtime.relay = OutboxRelay(engine, BrokerEventPublisher(broker))

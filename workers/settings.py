@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # A command rejected for a reason that arrival order can cause (e.g. `activar` before
     # its `crear`, published on another topic) is retried until it is this old.
     command_settle_seconds: float = 5.0
+    # ...and for at least this many deliveries (after an outage, everything is old).
+    command_settle_attempts: int = 8
     notification_sender: str = "log"  # log | smtp
     notification_file: Path | None = None
     smtp_host: str = "localhost"

@@ -26,7 +26,10 @@ def real(request: pytest.FixtureRequest) -> RealBroker:
 @pytest.fixture
 async def service(real: RealBroker, database_url: str) -> AsyncIterator[Runtime]:
     settings = Settings(
-        database_url=database_url, command_concurrency=4, command_settle_seconds=1.0
+        database_url=database_url,
+        command_concurrency=4,
+        command_settle_seconds=1.0,
+        command_settle_attempts=2,
     )
     runtime = build(settings, real.url, embedded=real.name == "pulsar-lite")
     await runtime.app.start()

@@ -23,8 +23,9 @@ from .handler import CommandEnvelope, Deferred, handle_command
 log = logging.getLogger("alpes.commands")
 
 SUBSCRIPTION = "alpes-campanas"
-NEGATIVE_ACK_DELAY = 0.5
+NEGATIVE_ACK_DELAY = 1.0
 MAX_REDELIVERIES = 5
+
 _COMMAND_ID_NAMESPACE = uuid.UUID("0c3f5a52-7d0e-4b0f-9b7e-3f1f2d6c8a91")
 
 
@@ -50,7 +51,12 @@ def register(
     *,
     concurrency: int,
     settle_seconds: float = 5.0,
+    settle_attempts: int = 8,
 ) -> None:
+    """A command whose rejection arrival order can explain (see handler.DEFERRABLE) is
+    retried while it is younger than ``settle_seconds`` and for at least
+    ``settle_attempts`` deliveries: after an outage every backlog message is old, yet its
+    predecessor on another topic may still be queued behind it."""
     # Key_Shared sends all of a campaign's commands to one worker process, so they keep
     # their order when several command workers compete; within a process the adapter
     # keeps per-key order. pulsar-lite has no Key_Shared: there, run one command worker.
@@ -66,18 +72,24 @@ def register(
             subscription_type=subscription_type,
             max_workers=concurrency,
             negative_ack_delay=NEGATIVE_ACK_DELAY,
-            # Deferrals spend redeliveries too: leave room for settle_seconds of them.
+            # Deferrals spend redeliveries too: leave room for all of them.
             dead_letter=DeadLetterPolicy(
-                max_redeliveries=MAX_REDELIVERIES + int(settle_seconds / NEGATIVE_ACK_DELAY)
+                max_redeliveries=MAX_REDELIVERIES
+                + settle_attempts
+                + int(settle_seconds / NEGATIVE_ACK_DELAY)
             ),
             decoder=raw_body,
             title=f"{name}.v1",
             description=f"Command {name} (v1).",
-        )(_handler(name, topic, uow_factory, settle_seconds))
+        )(_handler(name, topic, uow_factory, settle_seconds, settle_attempts))
 
 
 def _handler(
-    name: str, topic: str, uow_factory: UnitOfWorkFactory, settle_seconds: float
+    name: str,
+    topic: str,
+    uow_factory: UnitOfWorkFactory,
+    settle_seconds: float,
+    settle_attempts: int,
 ) -> Callable[..., Awaitable[None]]:
     async def handle(body: bytes, message: PulsarMessage = Context()) -> None:
         command_id = command_id_of(message, topic)
@@ -89,7 +101,10 @@ def _handler(
             schema_version=message.headers.get(p.SCHEMA_VERSION),
         )
         published = message.raw_message.message.publish_timestamp() / 1000
-        defer = time.time() < published + settle_seconds
+        defer = settle_seconds > 0 and (
+            time.time() < published + settle_seconds
+            or message.raw_message.attempt <= settle_attempts
+        )
         try:
             outcome = await retry_transient(
                 lambda: handle_command(envelope, uow_factory, defer=defer),
