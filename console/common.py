@@ -10,6 +10,7 @@ from typing import Any, NoReturn, TypeVar
 
 import pydantic
 import typer
+from sqlalchemy import exc
 
 from adapters.database.migrate import DatabaseNotAtHeadError
 from adapters.pulsar import BrokerUnavailableError, PublishError
@@ -52,6 +53,9 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     quiet_logs()
     try:
         return asyncio.run(coroutine)
+    except exc.SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        fail(f"database: {str(cause).splitlines()[0]} (ALPES_DATABASE_URL)")
     except Rejection as rejection:
         where = f" ({rejection.field})" if rejection.field else ""
         fail(f"invalid command, {rejection.reason}{where}: {rejection.message}", 2)
