@@ -141,14 +141,20 @@ class RealBrokerCases:
             dead_letter=DeadLetterPolicy(max_redeliveries=2),
         )
         async def handle(order: Order, message: PulsarMessage = Context()) -> None:
-            attempts.append(message.raw_message.attempt)
-            raise ValueError(f"cannot ship order {order.id}")
+            seen.append((order.id, message.raw_message.attempt))
+            if order.id == 3:
+                attempts.append(message.raw_message.attempt)
+                raise ValueError(f"cannot ship order {order.id}")
 
+        seen: list[tuple[int, int]] = []
         async with running(broker):
             await broker.publish(Order(id=3, item="x"), topic, key="k-3", headers={"h": "v"})
+            await broker.publish(Order(id=4, item="ok"), topic, key="k-4")
             [parked] = await raw_read(real.url, f"{topic}-s-DLQ", 1)
 
         assert attempts == [1, 2, 3]
+        # The poison message did not hold the other one up while it was retried.
+        assert seen.index((4, 1)) < seen.index((3, 3))
         props = parked.properties()
         assert props["DLQ_REASON"] == "max-redeliveries"
         assert props["DLQ_EXCEPTION_TYPE"] == "ValueError"
