@@ -17,6 +17,7 @@ from contracts.v1 import EVENTS
 
 from . import notifications, projector
 from .campaigns import worker as command_worker
+from .campaigns.batch import BatchingProcessor
 from .relay import BrokerEventPublisher, OutboxRelay
 from .settings import Settings
 
@@ -30,6 +31,7 @@ class Runtime:
     engine: AsyncEngine
     app: FastStream
     relay: OutboxRelay | None = None
+    batching: BatchingProcessor | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -65,12 +67,14 @@ def build(
     runtime = Runtime(settings, broker, engine, app)
 
     if "commands" in workers:
+        runtime.batching = BatchingProcessor(engine, max_batch=settings.command_batch_size)
         command_worker.register(
             broker,
             lambda: SqlUnitOfWork(engine),
             concurrency=settings.command_concurrency,
             settle_seconds=settings.command_settle_seconds,
             settle_attempts=settings.command_settle_attempts,
+            processor=runtime.batching,
         )
     if "relay" in workers:
         runtime.relay = OutboxRelay(engine, BrokerEventPublisher(broker))
@@ -98,6 +102,8 @@ def build(
 
     @app.after_shutdown
     async def close_database() -> None:
+        if runtime.batching is not None:
+            await runtime.batching.close()
         await engine.dispose()
 
     return runtime

@@ -18,8 +18,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/alpes.db"
     data_dir: Path = Path("var")
     log_level: str = "WARNING"  # read by the CLI before anything else
-    # Handlers running at once per command worker; same-campaign commands stay in order.
-    command_concurrency: int = 16
+    # Handlers in flight per command topic; more in flight make bigger batches.
+    command_concurrency: int = 256
+    # Commands written in one transaction at most (micro-batched Unit of Work).
+    command_batch_size: int = 500
     # A command rejected for a reason that arrival order can cause (e.g. `activar` before
     # its `crear`, published on another topic) is retried until it is this old.
     command_settle_seconds: float = 5.0

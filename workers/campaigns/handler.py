@@ -101,6 +101,11 @@ async def handle_command(
     raise AssertionError("unreachable")
 
 
+async def apply_in(envelope: CommandEnvelope, uow: UnitOfWork, defer: bool) -> Outcome:
+    """One attempt at ``envelope`` in ``uow`` (the batch processor's entry point)."""
+    return await _handle_once(envelope, uow, defer)
+
+
 async def _handle_once(envelope: CommandEnvelope, uow: UnitOfWork, defer: bool) -> Outcome:
     async with uow:
         previous = await uow.commands.get(envelope.command_id)

@@ -18,7 +18,8 @@ from contracts.topics import COMMAND_TOPICS
 
 from ..ports import UnitOfWorkFactory
 from ..retry import retry_transient
-from .handler import CommandEnvelope, Deferred, handle_command
+from .batch import BatchingProcessor
+from .handler import CommandEnvelope, Deferred, Outcome, handle_command
 
 log = logging.getLogger("alpes.commands")
 
@@ -52,6 +53,7 @@ def register(
     concurrency: int,
     settle_seconds: float = 5.0,
     settle_attempts: int = 8,
+    processor: BatchingProcessor | None = None,
 ) -> None:
     """A command whose rejection arrival order can explain (see handler.DEFERRABLE) is
     retried while it is younger than ``settle_seconds`` and for at least
@@ -81,7 +83,7 @@ def register(
             decoder=raw_body,
             title=f"{name}.v1",
             description=f"Command {name} (v1).",
-        )(_handler(name, topic, uow_factory, settle_seconds, settle_attempts))
+        )(_handler(name, topic, uow_factory, settle_seconds, settle_attempts, processor))
 
 
 def _handler(
@@ -90,7 +92,13 @@ def _handler(
     uow_factory: UnitOfWorkFactory,
     settle_seconds: float,
     settle_attempts: int,
+    processor: BatchingProcessor | None,
 ) -> Callable[..., Awaitable[None]]:
+    async def apply(envelope: CommandEnvelope, defer: bool) -> Outcome:
+        if processor is not None:
+            return await processor.submit(envelope, defer=defer)
+        return await handle_command(envelope, uow_factory, defer=defer)
+
     async def handle(body: bytes, message: PulsarMessage = Context()) -> None:
         command_id = command_id_of(message, topic)
         envelope = CommandEnvelope(
@@ -107,7 +115,7 @@ def _handler(
         )
         try:
             outcome = await retry_transient(
-                lambda: handle_command(envelope, uow_factory, defer=defer),
+                lambda: apply(envelope, defer),
                 is_transient,
                 what=f"{name} {command_id}",
             )

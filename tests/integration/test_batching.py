@@ -1,0 +1,122 @@
+"""The micro-batched Unit of Work on real databases: one transaction, one outcome each."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.database.engine import create_engine
+from adapters.database.schema import campaigns, command_log, outbox
+from contracts.examples import example
+from workers.campaigns.batch import BatchingProcessor
+from workers.campaigns.handler import CommandEnvelope
+
+SEED = json.loads(example("crear-campana"))
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+def envelope(command: str, body: object, command_id: str) -> CommandEnvelope:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return CommandEnvelope(command, command_id, "corr", raw)
+
+
+def crear(campaign: str) -> dict[str, object]:
+    return SEED | {"id": campaign}
+
+
+async def count(engine: AsyncEngine, table: object) -> int:
+    async with engine.connect() as c:
+        return int((await c.execute(select(func.count()).select_from(table))).scalar_one())  # type: ignore[arg-type]
+
+
+async def test_many_commands_share_one_transaction_and_each_gets_its_outcome(
+    engine: AsyncEngine,
+) -> None:
+    processor = BatchingProcessor(engine, max_batch=500, max_wait=0.01)
+    envelopes = [envelope("crear-campana", crear(f"c-b{n}"), f"b{n}") for n in range(200)]
+    envelopes.append(envelope("activar-campana", {"campana_id": "c-none"}, "bad"))
+    envelopes.append(envelope("crear-campana", b"{", "malformed"))
+    outcomes = await asyncio.gather(*(processor.submit(e) for e in envelopes))
+
+    assert [o.status for o in outcomes] == ["applied"] * 200 + ["rejected", "rejected"]
+    assert processor.batches <= 3, "the commands were not batched"
+    assert await count(engine, campaigns) == 200
+    assert await count(engine, command_log) == 202
+    assert await count(engine, outbox) == 202
+
+
+async def test_a_campaign_created_and_changed_in_one_batch_gets_consecutive_versions(
+    engine: AsyncEngine,
+) -> None:
+    processor = BatchingProcessor(engine, max_wait=0.01)
+    outcomes = await asyncio.gather(
+        processor.submit(envelope("crear-campana", crear("c-v"), "v1")),
+        processor.submit(envelope("activar-campana", {"campana_id": "c-v"}, "v2")),
+        processor.submit(envelope("pausar-campana", {"campana_id": "c-v"}, "v3")),
+        processor.submit(envelope("crear-campana", crear("c-v"), "v1")),  # same id again
+    )
+    assert [o.status for o in outcomes] == ["applied", "applied", "applied", "duplicate"]
+    async with engine.connect() as c:
+        version, estado = (await c.execute(select(campaigns.c.version, campaigns.c.estado))).one()
+        rows = (await c.execute(select(outbox.c.properties).order_by(outbox.c.seq))).all()
+    assert (version, estado) == (3, "paused")
+    assert [r.properties["aggregate_version"] for r in rows] == ["1", "2", "3"]
+
+
+async def test_a_failing_command_leaves_the_rest_of_its_batch_intact(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers.campaigns import batch
+
+    real_apply = batch.apply_in
+
+    async def flaky(env: CommandEnvelope, uow, defer):  # type: ignore[no-untyped-def]
+        if env.command_id == "boom":
+            raise RuntimeError("bug in one command")
+        return await real_apply(env, uow, defer)
+
+    monkeypatch.setattr(batch, "apply_in", flaky)
+    processor = BatchingProcessor(engine, max_wait=0.01)
+    results = await asyncio.gather(
+        processor.submit(envelope("crear-campana", crear("c-ok1"), "ok1")),
+        processor.submit(envelope("crear-campana", crear("c-boom"), "boom")),
+        processor.submit(envelope("crear-campana", crear("c-ok2"), "ok2")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], RuntimeError)
+    assert [r.status for r in (results[0], results[2])] == ["applied", "applied"]  # type: ignore[union-attr]
+    assert await count(engine, campaigns) == 2
+
+
+async def test_two_processors_racing_on_the_same_campaigns_lose_no_update(
+    engine: AsyncEngine,
+) -> None:
+    first = BatchingProcessor(engine, max_wait=0.005)
+    await first.submit(envelope("crear-campana", crear("c-race"), "r0"))
+    second = BatchingProcessor(engine, max_wait=0.005)
+    adds = [
+        envelope("agregar-participante",
+                 {"campana_id": "c-race",
+                  "participante": {"id": f"p-{n}", "tipo": "Affiliate", "nombre": f"P{n}"}},
+                 f"r{n + 1}")
+        for n in range(40)
+    ]
+    outcomes = await asyncio.gather(
+        *((first if n % 2 else second).submit(e) for n, e in enumerate(adds))
+    )
+    assert {o.status for o in outcomes} == {"applied"}
+    async with engine.connect() as c:
+        version, snapshot = (
+            await c.execute(select(campaigns.c.version, campaigns.c.snapshot))
+        ).one()
+    assert version == 41
+    assert len(snapshot["participantes"]) == 42
