@@ -20,6 +20,10 @@ class Receiver:
         self._consumer = consumer
         self._pending: asyncio.Task[Any] | None = None
 
+    @property
+    def consumer(self) -> pulsar.asyncio.Consumer:
+        return self._consumer
+
     async def receive(self, timeout: float | None = None) -> Any | None:
         """The next message, or None when ``timeout`` seconds pass without one."""
         if self._pending is None:

@@ -148,11 +148,14 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
 
     async def _consume_loop(self) -> None:
         assert self._receiver is not None and self.settler is not None
-        receiver, settler, dispatcher = self._receiver, self.settler, self._dispatcher
+        consumer, settler, dispatcher = self._receiver.consumer, self.settler, self._dispatcher
         backoff = 0.1
         while self.running:
             try:
-                raw = await receiver.receive()
+                # A plain receive, not the Receiver's: this loop never times out, and
+                # when stop() cancels it the consumer is closed right after, which
+                # gives anything delivered into the cancelled receive back.
+                raw = await consumer.receive()
             except pulsar.asyncio.PulsarException as e:
                 if not self.running:
                     return
@@ -161,7 +164,7 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
                 backoff = min(backoff * 2, _MAX_RECEIVE_BACKOFF)
                 continue
             backoff = 0.1
-            if raw is None or not self.running:
+            if not self.running:
                 return  # not acknowledged: redelivered when the consumer closes
             delivery = Delivery(raw, settler)
             if dispatcher is None:
