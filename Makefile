@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench-broker clean
+.PHONY: demo test test-fast lint bench bench-broker clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## The service's throughput and latency against the baselines (docs/benchmarks.md).
+bench: $(STAMP)
+	$(BIN)/python -m bench.pipeline
 
 ## Adapter vs raw pulsar-client throughput on each broker.
 bench-broker: $(STAMP)
