@@ -31,12 +31,14 @@ class Runtime:
     engine: AsyncEngine
     app: FastStream
     relay: OutboxRelay | None = None
-    batching: BatchingProcessor | None = None
+    command_batcher: BatchingProcessor | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def make_broker(settings: Settings, url: str, *, embedded: bool = False) -> PulsarBroker:
+def make_broker(
+    settings: Settings, url: str, *, embedded: bool = False, batching: bool = False
+) -> PulsarBroker:
     lite = embedded or settings.pulsar_flavor == "lite"
     token = settings.pulsar_token.get_secret_value() if settings.pulsar_token else None
     return PulsarBroker(
@@ -46,6 +48,7 @@ def make_broker(settings: Settings, url: str, *, embedded: bool = False) -> Puls
             token=token, tls_trust_certs_file_path=settings.pulsar_tls_trust_certs
         ),
         logger=logging.getLogger("alpes.broker"),
+        batching=batching,
     )
 
 
@@ -61,20 +64,21 @@ def build(
     if unknown:
         msg = f"Unknown worker(s) {sorted(unknown)}; choose from {', '.join(WORKERS)}"
         raise ValueError(msg)
-    broker = make_broker(settings, url, embedded=embedded)
+    # The relay keeps hundreds of sends in flight: there, producer batching pays.
+    broker = make_broker(settings, url, embedded=embedded, batching="relay" in workers)
     engine = create_engine(settings.database_url)
     app = FastStream(broker, logger=logging.getLogger("alpes.app"))
     runtime = Runtime(settings, broker, engine, app)
 
     if "commands" in workers:
-        runtime.batching = BatchingProcessor(engine, max_batch=settings.command_batch_size)
+        runtime.command_batcher = BatchingProcessor(engine, max_batch=settings.command_batch_size)
         command_worker.register(
             broker,
             lambda: SqlUnitOfWork(engine),
             concurrency=settings.command_concurrency,
             settle_seconds=settings.command_settle_seconds,
             settle_attempts=settings.command_settle_attempts,
-            processor=runtime.batching,
+            processor=runtime.command_batcher,
         )
     if "relay" in workers:
         runtime.relay = OutboxRelay(engine, BrokerEventPublisher(broker))
@@ -102,8 +106,8 @@ def build(
 
     @app.after_shutdown
     async def close_database() -> None:
-        if runtime.batching is not None:
-            await runtime.batching.close()
+        if runtime.command_batcher is not None:
+            await runtime.command_batcher.close()
         await engine.dispose()
 
     return runtime

@@ -52,7 +52,7 @@ class OutboxRelay:
         publisher: EventPublisher,
         *,
         batch_size: int = 500,
-        concurrency: int = 64,
+        concurrency: int = 512,
         idle_interval: float = 0.05,
         lease_ttl: float = 10.0,
     ) -> None:

@@ -57,7 +57,7 @@ class PulsarBroker(
         operation_timeout: float = 30.0,
         send_timeout: float = 30.0,
         max_in_flight_sends: int = 1000,
-        batching: bool = False,
+        batching: bool = False,  # for many sends in flight at once (e.g. a relay)
         graceful_timeout: float | None = 15.0,
         decoder: Optional["CustomCallable"] = None,
         parser: Optional["CustomCallable"] = None,

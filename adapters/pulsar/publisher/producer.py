@@ -234,6 +234,9 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
                     max_pending_messages=self._max_in_flight,
                     block_if_queue_full=False,
                     batching_enabled=self._batching,
+                    # Short: batching pays only when many sends are in flight, and then
+                    # a batch fills long before this.
+                    batching_max_publish_delay_ms=1,
                 )
             except pulsar.asyncio.PulsarException as e:
                 raise PublishError(topic, e) from e
