@@ -17,14 +17,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from faststream import Context
-from faststream.message import StreamMessage
 from pydantic import BaseModel
 
 from adapters.notifications import LogSender, Notification, NotificationSender, SmtpSender
 from adapters.pulsar import PulsarBroker, PulsarMessage
+from adapters.pulsar.decoders import raw_body
 from contracts import properties as p
 from contracts.topics import EVENT_TOPICS
 from contracts.v1.events import (
@@ -82,7 +81,7 @@ def register(
         broker.subscriber(
             topic,
             subscription=subscription,
-            decoder=_raw_body,
+            decoder=raw_body,
             title=f"notify-{name}.v1",
             description=f"Notifies event {name} (v1).",
         )(_handler(name, topic, sender, seen))
@@ -198,9 +197,6 @@ def money(presupuesto: PresupuestoV1) -> str:
     return f"{amount.normalize():f} {presupuesto.divisa}"
 
 
-async def _raw_body(message: StreamMessage[Any]) -> bytes:
-    body: bytes = message.body
-    return body
 
 
 def _handler(

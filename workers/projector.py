@@ -19,7 +19,6 @@ import pulsar
 import pulsar.asyncio
 from faststream import Context
 from faststream.exceptions import NackMessage, RejectMessage
-from faststream.message import StreamMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.errors import is_transient
@@ -38,6 +37,7 @@ from adapters.pulsar import (
     PulsarMessage,
     PulsarSecurity,
 )
+from adapters.pulsar.decoders import raw_body
 from contracts import properties as p
 from contracts.topics import EVENT_TOPICS
 
@@ -52,10 +52,6 @@ NEGATIVE_ACK_DELAY = 0.5
 MAX_REDELIVERIES = 50
 
 
-async def raw_body(message: StreamMessage[Any]) -> bytes:
-    """Hand the handler the bytes: it decodes them itself."""
-    body: bytes = message.body
-    return body
 
 
 def register(

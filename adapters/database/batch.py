@@ -11,16 +11,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain import Campana
 
 from .records import CommandRecord, OutboxMessage
-from .schema import campaigns, command_log, outbox
-from .snapshot import from_snapshot, to_snapshot
-from .unit_of_work import ConcurrencyError, record_from_row
+from .schema import campaigns, command_log
+from .snapshot import from_snapshot
+from .unit_of_work import record_from_row
+from .writes import (
+    conflicts_as_concurrency,
+    insert_campaigns,
+    insert_command_records,
+    insert_outbox,
+    update_campaign,
+)
 
 
 @dataclass(frozen=True)
@@ -63,72 +69,10 @@ async def write(
 ) -> None:
     """``changed``: each campaign with the version it had when read (None: new)."""
     now = datetime.now(UTC)
-    try:
-        new = [c for c, read in changed if read is None]
-        if new:
-            await connection.execute(
-                insert(campaigns),
-                [_campaign_row(c, now) | {"created_at": now} for c in new],
-            )
+    with conflicts_as_concurrency():
+        await insert_campaigns(connection, [c for c, read in changed if read is None], now)
         for campana, read in changed:
-            if read is None:
-                continue
-            result = await connection.execute(
-                update(campaigns)
-                .where(campaigns.c.id == campana.id, campaigns.c.version == read)
-                .values(_campaign_row(campana, now))
-            )
-            if result.rowcount != 1:
-                raise ConcurrencyError(f"campaign {campana.id!r} changed since version {read}")
-        if messages:
-            await connection.execute(
-                insert(outbox),
-                [
-                    {
-                        "event_id": m.event_id,
-                        "topic": m.topic,
-                        "key": m.key,
-                        "payload": m.payload,
-                        "properties": m.properties,
-                        "created_at": now,
-                    }
-                    for m in messages
-                ],
-            )
-        if records:
-            await connection.execute(
-                insert(command_log),
-                [
-                    {
-                        "command_id": r.command_id,
-                        "command_type": r.command_type,
-                        "campana_id": r.campana_id,
-                        "fingerprint": r.fingerprint,
-                        "status": r.status,
-                        "reason": r.reason,
-                        "field": r.field,
-                        "message": r.message,
-                        "event_ids": list(r.event_ids),
-                        "correlation_id": r.correlation_id,
-                        "processed_at": now,
-                    }
-                    for r in records
-                ],
-            )
-    except IntegrityError as e:
-        raise ConcurrencyError(str(e.orig)) from e
-    except OperationalError as e:
-        if "locked" not in str(e.orig) and "busy" not in str(e.orig):
-            raise
-        raise ConcurrencyError(str(e.orig)) from e
-
-
-def _campaign_row(campana: Campana, now: datetime) -> dict[str, object]:
-    snapshot = to_snapshot(campana)
-    return {
-        "id": campana.id,
-        "version": campana.version,
-        "estado": snapshot["estado"],
-        "snapshot": snapshot,
-        "updated_at": now,
-    }
+            if read is not None:
+                await update_campaign(connection, campana, read, now)
+        await insert_outbox(connection, messages, now)
+        await insert_command_records(connection, records, now)

@@ -28,3 +28,7 @@ def _sqlite_unavailable(error: BaseException) -> bool:
     return type(error).__name__ == "OperationalError" and (
         "unable to open database" in text or "disk I/O error" in text
     )
+
+
+class ConcurrencyError(RuntimeError):
+    """Someone else changed the campaign (or created it) since it was read: retry."""

@@ -9,19 +9,21 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain import Campana
 
 from .records import CommandRecord, OutboxMessage
-from .schema import campaigns, command_log, outbox
-from .snapshot import from_snapshot, to_snapshot
-
-
-class ConcurrencyError(RuntimeError):
-    """Someone else changed the campaign (or created it) since it was read: retry."""
+from .schema import campaigns, command_log
+from .snapshot import from_snapshot
+from .writes import (
+    conflicts_as_concurrency,
+    insert_campaigns,
+    insert_command_records,
+    insert_outbox,
+    update_campaign,
+)
 
 
 class SqlCampaignRepository:
@@ -50,35 +52,13 @@ class SqlCampaignRepository:
         self._changed[campana.id] = campana
 
     async def _flush(self, connection: AsyncConnection, now: datetime) -> None:
+        new = [c for c in self._changed.values() if c.id not in self._loaded]
         for campana in self._changed.values():
-            snapshot = to_snapshot(campana)
-            read = self._loaded.get(campana.id)
-            new_version = (read or 0) + 1
-            if read is None:
-                await connection.execute(
-                    insert(campaigns).values(
-                        id=campana.id,
-                        version=new_version,
-                        estado=snapshot["estado"],
-                        snapshot=snapshot,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            else:
-                result = await connection.execute(
-                    update(campaigns)
-                    .where(campaigns.c.id == campana.id, campaigns.c.version == read)
-                    .values(
-                        version=new_version,
-                        estado=snapshot["estado"],
-                        snapshot=snapshot,
-                        updated_at=now,
-                    )
-                )
-                if result.rowcount != 1:
-                    raise ConcurrencyError(f"campaign {campana.id!r} changed since version {read}")
-            campana.version = new_version
+            campana.version = self._loaded.get(campana.id, 0) + 1
+        await insert_campaigns(connection, new, now)
+        for campana in self._changed.values():
+            if campana.id in self._loaded:
+                await update_campaign(connection, campana, self._loaded[campana.id], now)
 
 
 class SqlCommandLog:
@@ -111,26 +91,7 @@ class SqlCommandLog:
         self._new.append(record)
 
     async def _flush(self, connection: AsyncConnection, now: datetime) -> None:
-        if self._new:
-            await connection.execute(
-                insert(command_log),
-                [
-                    {
-                        "command_id": r.command_id,
-                        "command_type": r.command_type,
-                        "campana_id": r.campana_id,
-                        "fingerprint": r.fingerprint,
-                        "status": r.status,
-                        "reason": r.reason,
-                        "field": r.field,
-                        "message": r.message,
-                        "event_ids": list(r.event_ids),
-                        "correlation_id": r.correlation_id,
-                        "processed_at": now,
-                    }
-                    for r in self._new
-                ],
-            )
+        await insert_command_records(connection, self._new, now)
 
 
 class SqlOutbox:
@@ -141,21 +102,7 @@ class SqlOutbox:
         self._new.extend(messages)
 
     async def _flush(self, connection: AsyncConnection, now: datetime) -> None:
-        if self._new:
-            await connection.execute(
-                insert(outbox),
-                [
-                    {
-                        "event_id": m.event_id,
-                        "topic": m.topic,
-                        "key": m.key,
-                        "payload": m.payload,
-                        "properties": m.properties,
-                        "created_at": now,
-                    }
-                    for m in self._new
-                ],
-            )
+        await insert_outbox(connection, self._new, now)
 
 
 def record_from_row(row: Any) -> CommandRecord:
@@ -210,17 +157,9 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         now = datetime.now(UTC)
-        try:
+        with conflicts_as_concurrency():
             await self.campaigns._flush(self.connection, now)
             await self.outbox._flush(self.connection, now)
             await self.commands._flush(self.connection, now)
             await self.connection.commit()
-        except IntegrityError as e:
-            # A concurrent create of the same campaign or command id won the race.
-            raise ConcurrencyError(str(e.orig)) from e
-        except OperationalError as e:
-            # SQLite: another writer got in first ("database is locked"); try again.
-            if "locked" not in str(e.orig) and "busy" not in str(e.orig):
-                raise
-            raise ConcurrencyError(str(e.orig)) from e
         self.committed = True

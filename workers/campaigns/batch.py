@@ -20,8 +20,9 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database import batch as store
+from adapters.database.errors import ConcurrencyError
 from adapters.database.records import CommandRecord, OutboxMessage
-from adapters.database.unit_of_work import ConcurrencyError, SqlUnitOfWork
+from adapters.database.unit_of_work import SqlUnitOfWork
 from domain import Campana
 
 from .handler import CommandEnvelope, Outcome, apply_in, handle_command

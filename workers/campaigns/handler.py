@@ -15,8 +15,8 @@ from typing import Literal
 
 import pydantic
 
+from adapters.database.errors import ConcurrencyError
 from adapters.database.records import CommandRecord, OutboxMessage
-from adapters.database.unit_of_work import ConcurrencyError
 from contracts.topics import event_topic
 from contracts.v1 import COMMANDS, ComandoCampanaV1, ComandoRechazadoV1
 from domain import (

@@ -5,14 +5,13 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from faststream import Context
 from faststream.exceptions import NackMessage, RejectMessage
-from faststream.message import StreamMessage
 
 from adapters.database.errors import is_transient
 from adapters.pulsar import DeadLetterPolicy, PulsarBroker, PulsarMessage, SubscriptionType
+from adapters.pulsar.decoders import raw_body
 from contracts import properties as p
 from contracts.topics import COMMAND_TOPICS
 
@@ -30,10 +29,6 @@ MAX_REDELIVERIES = 5
 _COMMAND_ID_NAMESPACE = uuid.UUID("0c3f5a52-7d0e-4b0f-9b7e-3f1f2d6c8a91")
 
 
-async def raw_body(message: StreamMessage[Any]) -> bytes:
-    """Hand the handler the bytes: decoding is the handler's job, with its own outcomes."""
-    body: bytes = message.body
-    return body
 
 
 def command_id_of(message: PulsarMessage, topic: str) -> str:
