@@ -32,6 +32,7 @@ class Runtime:
     app: FastStream
     relay: OutboxRelay | None = None
     command_batcher: BatchingProcessor | None = None
+    event_batcher: projector.BatchingProjector | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -86,7 +87,7 @@ def build(
             # Declared for the AsyncAPI document: what the relay publishes, with its schema.
             broker.publisher(topic, schema=EVENTS[name], title=f"{name}.v1:published")
     if "projector" in workers:
-        projector.register(broker, engine)
+        runtime.event_batcher = projector.register(broker, engine)
     if "notifications" in workers:
         notifications.register(broker, notifications.build_sender(settings))
 
@@ -106,8 +107,9 @@ def build(
 
     @app.after_shutdown
     async def close_database() -> None:
-        if runtime.command_batcher is not None:
-            await runtime.command_batcher.close()
+        for batcher in (runtime.command_batcher, runtime.event_batcher):
+            if batcher is not None:
+                await batcher.close()
         await engine.dispose()
 
     return runtime

@@ -9,6 +9,7 @@ Rebuild: stop the projectors, then read every event topic from its first message
 each campaign's events by version and apply them to an emptied read store.
 """
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,6 +31,7 @@ from adapters.database.read_store import (
     apply_event,
     reset,
 )
+from adapters.database.read_store_batch import BatchConflict, IncomingEvent, apply_events
 from adapters.pulsar import (
     BrokerCapabilities,
     DeadLetterPolicy,
@@ -41,6 +43,7 @@ from adapters.pulsar.decoders import raw_body
 from contracts import properties as p
 from contracts.topics import EVENT_TOPICS
 
+from .group_commit import GroupCommit
 from .retry import retry_transient
 
 log = logging.getLogger("alpes.projector")
@@ -54,14 +57,50 @@ MAX_REDELIVERIES = 50
 
 
 
+class BatchingProjector:
+    """Events in micro-batches: one transaction per batch, one result per event; a
+    conflict with another projector falls back to one transaction per event."""
+
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = 500) -> None:
+        self._engine = engine
+        self._group: GroupCommit[IncomingEvent, ApplyResult] = GroupCommit(
+            self._process, max_batch=max_batch
+        )
+
+    async def apply(self, event: "ReceivedEvent") -> ApplyResult:
+        return await self._group.submit(
+            IncomingEvent(event.event_type, event.event_id, event.aggregate_version, event.body)
+        )
+
+    async def close(self) -> None:
+        await self._group.close()
+
+    async def _process(self, events: list[IncomingEvent]) -> list[ApplyResult | BaseException]:
+        try:
+            return list(await apply_events(self._engine, events))
+        except BatchConflict:
+            return list(
+                await asyncio.gather(
+                    *(
+                        apply_event(
+                            self._engine, e.event_type, e.event_id, e.aggregate_version, e.body
+                        )
+                        for e in events
+                    ),
+                    return_exceptions=True,
+                )
+            )
+
+
 def register(
     broker: PulsarBroker,
     engine: AsyncEngine,
     *,
-    concurrency: int = 16,
+    concurrency: int = 64,
     subscription: str = SUBSCRIPTION,
-) -> None:
-    """Subscribe a projector handler to every event topic."""
+) -> BatchingProjector:
+    """Subscribe a projector handler to every event topic; returns the batcher to close."""
+    projector = BatchingProjector(engine)
     for name, topic in EVENT_TOPICS.items():
         broker.subscriber(
             topic,
@@ -72,17 +111,16 @@ def register(
             decoder=raw_body,
             title=f"{name}.v1",
             description=f"Projects event {name} (v1) into the campaign view.",
-        )(_handler(name, engine))
+        )(_handler(name, projector))
+    return projector
 
 
-def _handler(name: str, engine: AsyncEngine) -> Callable[..., Awaitable[None]]:
+def _handler(name: str, projector: BatchingProjector) -> Callable[..., Awaitable[None]]:
     async def project(body: bytes, message: PulsarMessage = Context()) -> None:
         try:
             event = decode_event(name, body, message.headers)
             result = await retry_transient(
-                lambda: apply_event(
-                    engine, event.event_type, event.event_id, event.aggregate_version, event.body
-                ),
+                lambda: projector.apply(event),
                 is_transient,
                 what=f"project {name} {event.event_id}",
             )

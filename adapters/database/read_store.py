@@ -10,6 +10,7 @@ appliers of the same campaign cannot both win; the loser re-reads and decides ag
 """
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -125,8 +126,8 @@ async def apply_event(
     if not 0 < len(event_id) <= _MAX_EVENT_ID:
         msg = f"event_id {event_id!r} of {event_type} must be 1 to {_MAX_EVENT_ID} characters"
         raise InvalidEvent(msg)
-    event = _parse(event_type, body)
-    version = _version_of(event_type, aggregate_version)
+    event = parse_event(event_type, body)
+    version = version_of(event_type, aggregate_version)
     for _ in range(_MAX_ATTEMPTS):
         try:
             return await _apply_once(engine, event_type, event_id, version, event)
@@ -178,7 +179,7 @@ class _Conflict(Exception):
     """A conditional write matched nothing: someone else moved the campaign on."""
 
 
-def _parse(event_type: str, body: dict[str, Any]) -> BaseModel | None:
+def parse_event(event_type: str, body: dict[str, Any]) -> BaseModel | None:
     """The validated body; None for a rejection, whose body the view never reads."""
     model = EVENTS.get(event_type)
     if model is None:
@@ -193,7 +194,7 @@ def _parse(event_type: str, body: dict[str, Any]) -> BaseModel | None:
         raise InvalidEvent(msg) from e
 
 
-def _version_of(event_type: str, aggregate_version: int | None) -> int:
+def version_of(event_type: str, aggregate_version: int | None) -> int:
     if event_type == REJECTED:
         return 0  # not a campaign-view event: its version is never looked at
     if event_type == CREATED and aggregate_version in (None, 1):
@@ -227,13 +228,13 @@ async def _apply_once(
         if (current or 0) != version - 1:
             raise OutOfOrder(event_type, event_id, campana_id, version, current)
         if isinstance(event, CampanaCreadaV1):
-            await connection.execute(insert(campaign_view).values(**_created(event, now)))
+            await connection.execute(insert(campaign_view).values(**created_row(event, now)))
         else:
             assert row is not None  # version >= 2 and current == version - 1
             changed = await connection.execute(
                 update(campaign_view)
                 .where(campaign_view.c.id == campana_id, campaign_view.c.version == current)
-                .values(**_changes(event_type, event, row), version=version, updated_at=now)
+                .values(**changes_for(event_type, event, row), version=version, updated_at=now)
             )
             if changed.rowcount != 1:
                 raise _Conflict
@@ -250,7 +251,7 @@ async def _record(connection: AsyncConnection, event_id: str, now: datetime) -> 
     await connection.execute(insert(projected_events).values(event_id=event_id, projected_at=now))
 
 
-def _created(event: CampanaCreadaV1, now: datetime) -> dict[str, Any]:
+def created_row(event: CampanaCreadaV1, now: datetime) -> dict[str, Any]:
     return {
         "id": event.campana_id,
         "nombre": event.nombre,
@@ -267,7 +268,7 @@ def _created(event: CampanaCreadaV1, now: datetime) -> dict[str, Any]:
     }
 
 
-def _changes(event_type: str, event: BaseModel, row: RowMapping) -> dict[str, Any]:
+def changes_for(event_type: str, event: BaseModel, row: Mapping[Any, Any]) -> dict[str, Any]:
     if isinstance(event, _STATE_CHANGES):
         return {"estado": event.estado}
     if isinstance(event, ParticipanteAgregadoV1):

@@ -8,7 +8,6 @@ or a failure of one command touches nothing of the others. The handler acknowled
 its message only after the batch is committed.
 """
 
-import asyncio
 import copy
 import json
 import logging
@@ -25,6 +24,7 @@ from adapters.database.records import CommandRecord, OutboxMessage
 from adapters.database.unit_of_work import SqlUnitOfWork
 from domain import Campana
 
+from ..group_commit import GroupCommit
 from .handler import CommandEnvelope, Outcome, apply_in, handle_command
 
 log = logging.getLogger("alpes.commands.batch")
@@ -120,79 +120,60 @@ class _ItemUnitOfWork:
         state.outbox.extend(self.outbox.added)
 
 
-@dataclass
-class _Item:
-    envelope: CommandEnvelope
-    defer: bool
-    future: "asyncio.Future[Outcome]"
-
-
 class BatchingProcessor:
+    """Commands in micro-batches: one transaction per batch, one outcome per command."""
+
     def __init__(self, engine: AsyncEngine, *, max_batch: int = 500, max_wait: float = 0.002):
         self._engine = engine
-        self._max_batch = max_batch
-        self._max_wait = max_wait
-        self._pending: list[_Item] = []
-        self._runner: asyncio.Task[None] | None = None
-        self.batches = 0
-        self.committed = 0
+        self._group: GroupCommit[tuple[CommandEnvelope, bool], Outcome] = GroupCommit(
+            self._process, max_batch=max_batch, max_wait=max_wait
+        )
+
+    @property
+    def batches(self) -> int:
+        return self._group.batches
 
     async def submit(self, envelope: CommandEnvelope, *, defer: bool = False) -> Outcome:
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Item(envelope, defer, future))
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._run())
-        return await future
+        return await self._group.submit((envelope, defer))
 
     async def close(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
+        await self._group.close()
 
-    async def _run(self) -> None:
-        while self._pending:
-            if len(self._pending) < self._max_batch:
-                await asyncio.sleep(self._max_wait)  # let a few more arrive
-            items = self._pending[: self._max_batch]
-            del self._pending[: len(items)]
-            items = [i for i in items if not i.future.done()]  # callers cancelled
-            if items:
-                await self._process(items)
-
-    async def _process(self, items: list[_Item]) -> None:
+    async def _process(
+        self, items: list[tuple[CommandEnvelope, bool]]
+    ) -> list[Outcome | BaseException]:
         try:
-            outcomes = await self._in_one_transaction(items)
+            return await self._in_one_transaction(items)
         except ConcurrencyError as conflict:
-            # Another worker changed one of these campaigns: one transaction each.
+            # Another worker changed one of these campaigns: one transaction each, one
+            # after another (side by side they would only conflict with each other).
             log.info("batch of %d conflicted (%s); one by one", len(items), conflict)
-            await asyncio.gather(*(self._alone(item) for item in items))
-            return
-        except Exception as error:
-            for item in items:
-                if not item.future.done():
-                    item.future.set_exception(error)
-            return
-        for item, outcome in zip(items, outcomes, strict=True):
-            if item.future.done():
-                continue
-            if isinstance(outcome, BaseException):
-                item.future.set_exception(outcome)
-            else:
-                item.future.set_result(outcome)
+            results: list[Outcome | BaseException] = []
+            for envelope, defer in items:
+                try:
+                    results.append(
+                        await handle_command(
+                            envelope, lambda: SqlUnitOfWork(self._engine), defer=defer
+                        )
+                    )
+                except Exception as error:
+                    results.append(error)
+            return results
 
-    async def _in_one_transaction(self, items: list[_Item]) -> list[Outcome | BaseException]:
+    async def _in_one_transaction(
+        self, items: list[tuple[CommandEnvelope, bool]]
+    ) -> list[Outcome | BaseException]:
         async with self._engine.begin() as connection:
             loaded = await store.load(
                 connection,
-                (i.envelope.command_id for i in items),
-                (campaign_id for i in items if (campaign_id := _campaign_of(i.envelope))),
+                (envelope.command_id for envelope, _ in items),
+                (campaign for envelope, _ in items if (campaign := _campaign_of(envelope))),
             )
             state = _BatchState(loaded)
             outcomes: list[Outcome | BaseException] = []
-            for item in items:
+            for envelope, defer in items:
                 try:
-                    uow = _ItemUnitOfWork(state)
-                    outcomes.append(await apply_in(item.envelope, uow, item.defer))
+                    outcomes.append(await apply_in(envelope, _ItemUnitOfWork(state), defer))
                 except Exception as error:  # isolated: only this command fails
                     outcomes.append(error)
             changed = [
@@ -201,21 +182,7 @@ class BatchingProcessor:
                 if state.campaigns[k].version != (read or 0)
             ]
             await store.write(connection, changed, state.outbox, state.new_records)
-        self.batches += 1
-        self.committed += len(items)
         return outcomes
-
-    async def _alone(self, item: _Item) -> None:
-        try:
-            outcome = await handle_command(
-                item.envelope, lambda: SqlUnitOfWork(self._engine), defer=item.defer
-            )
-        except Exception as error:
-            if not item.future.done():
-                item.future.set_exception(error)
-            return
-        if not item.future.done():
-            item.future.set_result(outcome)
 
 
 def _campaign_of(envelope: CommandEnvelope) -> str | None:

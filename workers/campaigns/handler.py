@@ -9,6 +9,7 @@ by its version and the whole command is tried again.
 
 import asyncio
 import hashlib
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -97,7 +98,8 @@ async def handle_command(
         except ConcurrencyError:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
-            await asyncio.sleep(0.005 * 2**attempt)
+            # Jittered, so two workers that collided do not collide again in step.
+            await asyncio.sleep(random.uniform(0.5, 1.5) * 0.005 * 2**attempt)
     raise AssertionError("unreachable")
 
 
