@@ -2,6 +2,7 @@
 
 import typer
 
+import console.dlq as dlq
 from console import campaign, command, contracts, db, demo, events, projections, runtime
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(projections.app, name="projections")
 app.add_typer(runtime.worker, name="worker")
 app.add_typer(contracts.schemas, name="schemas")
+app.add_typer(dlq.app, name="dlq")
 app.command()(contracts.topics)
 app.command()(runtime.dev)
 app.command()(demo.demo)

@@ -11,6 +11,13 @@ Listing receives what is there and closes the consumers without acknowledging an
 the broker hands it all out again to the next command. No admin API, one consumer per
 topic, Shared only: the same code runs on pulsar-lite and Apache Pulsar.
 
+A redriven copy goes to the real topic, so every subscription of that topic receives it
+again, not only the one that gave up on it: event consumers deduplicate on ``event_id``,
+the command worker on ``command_id``. The admin subscription starts at the earliest
+message the broker still stores; on Apache Pulsar a topic with no subscription keeps
+messages only as its retention policy says, so let the first ``alpes dlq list`` create the
+subscription on every DLQ topic before anything is parked there.
+
 A pending ``receive()`` is never cancelled (pulsar-client would deliver the next message
 into the dead future and lose it): ``adapters.pulsar.receiver.Receiver`` keeps it pending
 across timeouts.
@@ -138,6 +145,9 @@ class DeadLetter:
     body: bytes
     published_at: datetime
     event_timestamp: int = 0  # milliseconds; 0 when none was set
+    # (ledger, entry, partition) when the producer stored it in a batch with others: the
+    # broker removes a batch only once every message in it is acknowledged.
+    batch: tuple[int, int, int] | None = None
 
     @property
     def dlq_topic(self) -> str:
@@ -276,7 +286,32 @@ def select(
         msg = f"ambiguous id ({detail}): narrow it to one subscription; nothing was changed"
         raise ValueError(msg)
     wanted = set(ids)
-    return [letter for letter in letters if letter.message_id in wanted]
+    chosen = [letter for letter in letters if letter.message_id in wanted]
+    _refuse_part_of_a_batch(letters, chosen)
+    return chosen
+
+
+def _refuse_part_of_a_batch(letters: Sequence[DeadLetter], chosen: Sequence[DeadLetter]) -> None:
+    """Messages a producer stored in one batch leave the DLQ together or not at all.
+
+    Without batch-index acknowledgements (which lose the rest of the batch on
+    pulsar-lite) the client tells the broker only once the whole batch is acknowledged, on
+    either broker: the part of a batch redriven or purged alone would be back next time.
+    """
+    batches: dict[tuple[str, tuple[int, int, int]], list[str]] = {}
+    for letter in letters:
+        if letter.batch is not None:
+            batches.setdefault((letter.dlq_topic, letter.batch), []).append(letter.message_id)
+    picked = {letter.message_id for letter in chosen}
+    for members in batches.values():
+        left = [m for m in members if m not in picked]
+        if left and len(left) < len(members):
+            taken = ", ".join(m for m in members if m in picked)
+            msg = (
+                f"{taken} was stored in one batch with {', '.join(left)}: the broker removes "
+                "a batch only as a whole, so select them together; nothing was changed"
+            )
+            raise ValueError(msg)
 
 
 class DeadLetterBox:
@@ -419,6 +454,10 @@ class DeadLetterBox:
 
 
 def _dead_letter(where: DeadLetterTopic, message: Any) -> DeadLetter:
+    position = message.message_id()
+    batch = None
+    if position.batch_index() >= 0:
+        batch = (position.ledger_id(), position.entry_id(), position.partition())
     return DeadLetter(
         where=where,
         message_id=str(message.message_id()),
@@ -427,6 +466,7 @@ def _dead_letter(where: DeadLetterTopic, message: Any) -> DeadLetter:
         body=bytes(message.data()),
         published_at=datetime.fromtimestamp(message.publish_timestamp() / 1000, UTC),
         event_timestamp=int(message.event_timestamp() or 0),
+        batch=batch,
     )
 
 

@@ -71,7 +71,7 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         self._max_in_flight = max_in_flight
         self._send_timeout = send_timeout
         self._batching = batching
-        self._producers: dict[tuple[str, str | None], pulsar.asyncio.Producer] = {}
+        self._producers: dict[tuple[str, str | None, bool], pulsar.asyncio.Producer] = {}
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._lock = asyncio.Lock()
 
@@ -153,7 +153,9 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         event_timestamp: int | None = None,
     ) -> pulsar.MessageId:
         """Send bytes as they are (a dead-lettered copy keeps the original payload)."""
-        producer = await self._producer(topic, None)
+        # Never batched: a dead-lettered copy must be acknowledged (redriven, purged)
+        # on its own, and a batch leaves only as a whole without batch-index acks.
+        producer = await self._producer(topic, None, batching=False)
         async with self._in_flight:
             try:
                 return await producer.send(
@@ -215,11 +217,14 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
             self._forget_if_gone(cmd.destination, cmd.producer_name, e)
             raise PublishError(cmd.destination, e) from e
 
-    async def _producer(self, topic: str, name: str | None) -> pulsar.asyncio.Producer:
+    async def _producer(
+        self, topic: str, name: str | None, *, batching: bool | None = None
+    ) -> pulsar.asyncio.Producer:
         if not topic:
             msg = "No topic to publish to: pass topic=... or declare it on the publisher."
             raise ValueError(msg)
-        key = (topic, name)
+        batching = self._batching if batching is None else batching
+        key = (topic, name, batching)
         if (producer := self._producers.get(key)) is not None:
             return producer
         async with self._lock:
@@ -233,7 +238,7 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
                     # Never fuller than our own bound, so the queue never drops a send.
                     max_pending_messages=self._max_in_flight,
                     block_if_queue_full=False,
-                    batching_enabled=self._batching,
+                    batching_enabled=batching,
                     # Short: batching pays only when many sends are in flight, and then
                     # a batch fills long before this.
                     batching_max_publish_delay_ms=1,
@@ -247,4 +252,5 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         self, topic: str, name: str | None, error: pulsar.asyncio.PulsarException
     ) -> None:
         if error.error() in _PRODUCER_GONE:
-            self._producers.pop((topic, name), None)
+            for batching in (True, False):
+                self._producers.pop((topic, name, batching), None)
