@@ -25,6 +25,15 @@ def free_port() -> int:
         return port
 
 
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its parent to reap it."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 class EmbeddedPulsar:
     """A pulsar-lite process keeping its data in ``data_dir`` (kept across restarts)."""
 
@@ -42,10 +51,33 @@ class EmbeddedPulsar:
     def log_path(self) -> Path:
         return self.data_dir / "pulsar-lite.log"
 
+    @property
+    def pid_path(self) -> Path:
+        return self.data_dir / "pulsar-lite.pid"
+
+    def _stop_leftover(self) -> None:
+        """Stop a pulsar-lite that an earlier process left running on this folder (it
+        runs in its own session, so it outlives a SIGKILLed parent): it would hold the
+        database, and the consumers of the dead process with it."""
+        try:
+            pid = int(self.pid_path.read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError):
+            return
+        if "pulsar-lite" not in cmdline or str(self.data_dir / "broker.db") not in cmdline:
+            return  # the pid has been reused by something else
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
     def start(self, timeout: float = 15.0) -> "EmbeddedPulsar":
         if self.running:
             return self
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._stop_leftover()
         config = self.data_dir / "pulsar-lite.toml"
         config.write_text(_CONFIG)
         with self.log_path.open("ab") as log:
@@ -62,6 +94,7 @@ class EmbeddedPulsar:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # a Ctrl-C in the terminal is ours to handle
             )
+        self.pid_path.write_text(str(self._process.pid))
         self._wait_until_listening(timeout)
         return self
 
@@ -101,6 +134,7 @@ class EmbeddedPulsar:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        self.pid_path.unlink(missing_ok=True)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: for tests of what survives it."""

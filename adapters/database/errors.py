@@ -10,6 +10,10 @@ def is_transient(error: BaseException) -> bool:
         return True
     if isinstance(error, exc.DBAPIError | exc.InterfaceError):
         error = error.orig or error
+    # SQLAlchemy's asyncpg dialect raises its own adapter error `from` the driver's (e.g.
+    # CannotConnectNowError while PostgreSQL shuts down or starts up): judge the driver's.
+    if isinstance(error.__cause__, asyncpg.PostgresError | asyncpg.InterfaceError):
+        error = error.__cause__
     if isinstance(error, exc.TimeoutError | TimeoutError | ConnectionError | OSError):
         return True  # pool timeout, refused or reset connections
     return isinstance(
