@@ -18,12 +18,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from faststream import Context
+from faststream._internal.context.repository import ContextRepo
 from pydantic import BaseModel
 
 from adapters.notifications import LogSender, Notification, NotificationSender, SmtpSender
 from adapters.pulsar import PulsarBroker, PulsarMessage
 from adapters.pulsar.decoders import raw_body
+from adapters.pulsar.message import current_message
 from contracts import properties as p
 from contracts.topics import EVENT_TOPICS
 from contracts.v1.events import (
@@ -84,7 +85,7 @@ def register(
             decoder=raw_body,
             title=f"notify-{name}.v1",
             description=f"Notifies event {name} (v1).",
-        )(_handler(name, topic, sender, seen))
+        )(_handler(name, topic, sender, seen, broker.context))
 
 
 def build_sender(settings: Settings) -> NotificationSender:
@@ -200,9 +201,10 @@ def money(presupuesto: PresupuestoV1) -> str:
 
 
 def _handler(
-    name: str, topic: str, sender: NotificationSender, recent: RecentIds
+    name: str, topic: str, sender: NotificationSender, recent: RecentIds, context: ContextRepo
 ) -> Callable[..., Awaitable[None]]:
-    async def notify(body: bytes, message: PulsarMessage = Context()) -> None:
+    async def notify(body: bytes) -> None:
+        message = current_message(context)
         event_id = str(message.headers.get(p.EVENT_ID) or f"{topic}@{message.message_id}")
         if event_id in recent:
             log.info("%s %s already notified; skipped", name, event_id)

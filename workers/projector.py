@@ -18,7 +18,7 @@ from typing import Any
 
 import pulsar
 import pulsar.asyncio
-from faststream import Context
+from faststream._internal.context.repository import ContextRepo
 from faststream.exceptions import NackMessage, RejectMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,10 +36,10 @@ from adapters.pulsar import (
     BrokerCapabilities,
     DeadLetterPolicy,
     PulsarBroker,
-    PulsarMessage,
     PulsarSecurity,
 )
 from adapters.pulsar.decoders import raw_body
+from adapters.pulsar.message import current_message
 from contracts import properties as p
 from contracts.topics import EVENT_TOPICS
 
@@ -111,12 +111,15 @@ def register(
             decoder=raw_body,
             title=f"{name}.v1",
             description=f"Projects event {name} (v1) into the campaign view.",
-        )(_handler(name, projector))
+        )(_handler(name, projector, broker.context))
     return projector
 
 
-def _handler(name: str, projector: BatchingProjector) -> Callable[..., Awaitable[None]]:
-    async def project(body: bytes, message: PulsarMessage = Context()) -> None:
+def _handler(
+    name: str, projector: BatchingProjector, context: ContextRepo
+) -> Callable[..., Awaitable[None]]:
+    async def project(body: bytes) -> None:
+        message = current_message(context)
         try:
             event = decode_event(name, body, message.headers)
             result = await retry_transient(

@@ -6,12 +6,13 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from faststream import Context
+from faststream._internal.context.repository import ContextRepo
 from faststream.exceptions import NackMessage, RejectMessage
 
 from adapters.database.errors import is_transient
 from adapters.pulsar import DeadLetterPolicy, PulsarBroker, PulsarMessage, SubscriptionType
 from adapters.pulsar.decoders import raw_body
+from adapters.pulsar.message import current_message
 from contracts import properties as p
 from contracts.topics import COMMAND_TOPICS
 
@@ -78,7 +79,11 @@ def register(
             decoder=raw_body,
             title=f"{name}.v1",
             description=f"Command {name} (v1).",
-        )(_handler(name, topic, uow_factory, settle_seconds, settle_attempts, processor))
+        )(
+            _handler(
+                name, topic, uow_factory, settle_seconds, settle_attempts, processor, broker.context
+            )
+        )
 
 
 def _handler(
@@ -88,13 +93,15 @@ def _handler(
     settle_seconds: float,
     settle_attempts: int,
     processor: BatchingProcessor | None,
+    context: ContextRepo,
 ) -> Callable[..., Awaitable[None]]:
     async def apply(envelope: CommandEnvelope, defer: bool) -> Outcome:
         if processor is not None:
             return await processor.submit(envelope, defer=defer)
         return await handle_command(envelope, uow_factory, defer=defer)
 
-    async def handle(body: bytes, message: PulsarMessage = Context()) -> None:
+    async def handle(body: bytes) -> None:
+        message = current_message(context)
         command_id = command_id_of(message, topic)
         envelope = CommandEnvelope(
             command_type=name,
