@@ -1,6 +1,7 @@
 """`alpes dev` and `alpes worker run NAME`: running the workers."""
 
 import asyncio
+import gc
 import signal
 from contextlib import AsyncExitStack
 
@@ -26,6 +27,9 @@ async def serve(config: Settings, url: str, workers: tuple[str, ...], *, embedde
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await runtime.app.start()
+    # Everything loaded so far lives as long as the process: keep it out of the
+    # collector's full passes, which otherwise stall the event loop for 70-140 ms.
+    gc.freeze()
     typer.echo(f"running {', '.join(workers)} on {url}; Ctrl-C to stop", err=True)
     try:
         await stop.wait()

@@ -53,7 +53,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         concurrency: int = 512,
-        idle_interval: float = 0.05,
+        idle_interval: float = 0.01,
         lease_ttl: float = 10.0,
     ) -> None:
         self._engine = engine
