@@ -3,10 +3,7 @@ even JSON is dead-lettered by it, and the CLI lists, shows, dry-runs and purges 
 
 import asyncio
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,61 +12,18 @@ from typing import Any
 import pytest
 
 from contracts.topics import COMMAND_TOPICS
+from tests.support.cli import alpes, running_dev
 from tests.support.raw import raw_publish
 from workers.campaigns.worker import SUBSCRIPTION
 
-ALPES = [str(Path(sys.executable).parent / "alpes")]
 CREAR_DLQ = f"{COMMAND_TOPICS['crear-campana']}-{SUBSCRIPTION}-DLQ".rsplit("/", 1)[-1]
 
 pytestmark = [pytest.mark.pulsar_lite, pytest.mark.timeout(240)]
 
 
-def env_for(folder: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALPES_")}
-    return env | {
-        "ALPES_DATA_DIR": str(folder),
-        "ALPES_DATABASE_URL": f"sqlite:///{folder / 'alpes.db'}",
-        "ALPES_NOTIFICATION_FILE": str(folder / "notifications.jsonl"),
-    }
-
-
-def alpes(folder: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*ALPES, *args],
-        env=env_for(folder),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=folder,
-    )
-
-
 @pytest.fixture
 def dev(tmp_path: Path) -> Iterator[Path]:
-    """`alpes dev` (embedded broker, SQLite, every worker) running in ``tmp_path``."""
-    process = subprocess.Popen(
-        [*ALPES, "dev"],
-        env=env_for(tmp_path),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url_file = tmp_path / "pulsar-lite" / "url"
-    deadline = time.monotonic() + 60
-    while not (url_file.exists() and (tmp_path / "alpes.db").exists()):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "alpes dev did not start"
-        time.sleep(0.1)
-    time.sleep(1)  # the workers subscribe right after the URL is written
-    yield tmp_path
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
-    assert process.returncode == 0, process.communicate()
+    yield from running_dev(tmp_path)
 
 
 def dlq_list(folder: Path) -> dict[str, Any]:
