@@ -77,6 +77,7 @@ class Options:
     soak_seconds: float
     soak_interval: float
     profile: bool
+    profile_commands: int
     profile_dir: Path
     run_timeout: float
     apache_start_timeout: float
@@ -95,6 +96,7 @@ class PipelineRun:
     batches: int
     publish_rate: float
     cpu: dict[str, Any]
+    code: str = ""
     worker_hwm_mb: float = 0.0
     relay_hwm_mb: float = 0.0
 
@@ -224,6 +226,7 @@ class ConfigResult:
             if self.pipeline
             else None,
             "pipeline_runs_cmd_s": [round(r.rate, 1) for r in self.pipeline],
+            "code": sorted({r.code for r in self.pipeline}),
             "pipeline_wall_cmd_s": med([r.wall_rate for r in self.pipeline]),
             "average_batch": med([self.commands / r.batches for r in self.pipeline if r.batches]),
             "latency_offered_cmd_s": med([r.offered for r in lat]),
@@ -329,6 +332,7 @@ async def run_pipeline(
     db_url = await database.fresh()
     tag = ps.run_tag()
     publish_rate = await ps.publish_commands(broker.url, tag, n)
+    code = git_state()  # the workers import the code as it is now
     workers = Workers(broker, db_url, opts, f"{result.name}-{repeat + 1}")
     engine = create_engine(db_url)
     try:
@@ -349,6 +353,7 @@ async def run_pipeline(
             batches=t.batches,
             publish_rate=publish_rate,
             cpu=ps.cpu_between(cpu0, cpu1),
+            code=code,
         )
         say(
             f"    pipeline   run {repeat + 1}: {run.rate:>8,.0f} cmd/s  ({n} commands in "
@@ -615,7 +620,7 @@ async def run_profile(
         say(f"    {result.notes[-1]}")
         return
     broker.fresh()
-    n = opts.commands
+    n = opts.profile_commands
     db_url = await database.fresh()
     tag = ps.run_tag()
     await ps.publish_commands(broker.url, tag, n)
@@ -755,6 +760,8 @@ def report(result: ConfigResult) -> list[str]:
             f"slope {s['worker_rss_slope_mb_min']} MB/min over {s['seconds']} s",
         )
         row("soak latency p50 / p99 ms", f"{s['latency_p50_ms']}/{s['latency_p99_ms']}")
+    if len(j["code"]) > 1:
+        out.append(f"  note: the code changed between runs: {j['code']}")
     out += [f"  {note}" for note in result.notes]
     return out
 
@@ -769,7 +776,18 @@ def git_state() -> str:
             check=False,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # What the workers run: changes to the benchmark, docs and tests do not count.
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!bench",
+                ":!docs",
+                ":!tests",
+            ],
             cwd=ps.ROOT,
             capture_output=True,
             text=True,
@@ -802,6 +820,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--soak-seconds", type=float, default=0.0, help="e.g. 300 (0: no soak)")
     p.add_argument("--soak-interval", type=float, default=10.0, help="RSS sampling period (s)")
     p.add_argument("--profile", action="store_true", help="one more run under py-spy")
+    p.add_argument(
+        "--profile-commands", type=int, default=60_000, help="backlog of the profiled run"
+    )
     p.add_argument("--profile-dir", type=Path, default=None, help="where py-spy's stacks go")
     p.add_argument("--run-timeout", type=float, default=600.0, help="seconds per timed run")
     p.add_argument("--apache-start-timeout", type=float, default=180.0)
@@ -840,6 +861,7 @@ def main(argv: list[str] | None = None) -> int:
         soak_seconds=args.soak_seconds,
         soak_interval=args.soak_interval,
         profile=args.profile,
+        profile_commands=args.profile_commands,
         profile_dir=args.profile_dir or logs / "profile",
         run_timeout=args.run_timeout,
         apache_start_timeout=args.apache_start_timeout,
