@@ -67,18 +67,23 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.1
+        loop = asyncio.get_running_loop()
+        renew_at = 0.0  # the lease is renewed every third of its TTL, not every cycle
         while not stop.is_set():
             try:
-                if not await outbox_store.hold_lease(
-                    self._engine, LEASE, self.owner, self._lease_ttl
-                ):
-                    await _wait(stop, self._lease_ttl / 3)
-                    continue
+                if loop.time() >= renew_at:
+                    if not await outbox_store.hold_lease(
+                        self._engine, LEASE, self.owner, self._lease_ttl
+                    ):
+                        await _wait(stop, self._lease_ttl / 3)
+                        continue
+                    renew_at = loop.time() + self._lease_ttl / 3
                 sent = await self.relay_once()
                 backoff = 0.1
                 if sent == 0:
                     await _wait(stop, self._idle_interval)
             except Exception as error:
+                renew_at = 0.0  # after an outage, make sure the lease is still ours
                 log.warning("relay: %s; retrying in %.1fs", error, backoff)
                 await _wait(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
