@@ -1,5 +1,9 @@
 """`alpes`: the command line of the Alpes Partners campaign service."""
 
+import logging
+import os
+import sys
+
 import typer
 
 import console.dlq as dlq
@@ -23,5 +27,25 @@ app.command()(runtime.dev)
 app.command()(demo.demo)
 
 
+def main() -> None:
+    """The `alpes` entry point: the app, then an exit that skips interpreter teardown.
+
+    pulsar-client's C++ objects can abort the process while Python finalises
+    ("terminate called without an active exception"), turning a finished command into
+    exit code 134. Everything is flushed first, then the process leaves at once.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as exit_:
+        if isinstance(exit_.code, str):
+            print(exit_.code, file=sys.stderr)
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()
