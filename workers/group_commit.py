@@ -1,9 +1,9 @@
-"""Group commit: callers submit one item each and wait; items submitted while a batch is
-being processed form the next batch. Batches grow with the load, and a lone item waits
-at most ``max_wait``. Each caller gets its own item's result or exception."""
+"""Group commit: callers submit items and wait; items submitted while a batch is being
+processed form the next batch. Batches grow with the load, and a lone item waits at most
+``max_wait``. Each caller gets its own items' results or exceptions."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -15,8 +15,8 @@ ProcessBatch = Callable[[list[T]], Awaitable[list[R | BaseException]]]
 
 @dataclass
 class _Waiting(Generic[T, R]):
-    item: T
-    future: "asyncio.Future[R]"
+    items: Sequence[T]
+    future: "asyncio.Future[list[R | BaseException]]"
 
 
 class GroupCommit(Generic[T, R]):
@@ -27,13 +27,25 @@ class GroupCommit(Generic[T, R]):
         self._max_batch = max_batch
         self._max_wait = max_wait
         self._pending: list[_Waiting[T, R]] = []
+        self._pending_items = 0
         self._runner: asyncio.Task[None] | None = None
         self.batches = 0
         self.items = 0
 
     async def submit(self, item: T) -> R:
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Waiting(item, future))
+        [result] = await self.submit_many((item,))
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def submit_many(self, items: Sequence[T]) -> list[R | BaseException]:
+        """One result or exception per item, in order. A caller's items stay together
+        and in order in one batch (which may then exceed ``max_batch``)."""
+        future: asyncio.Future[list[R | BaseException]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._pending.append(_Waiting(items, future))
+        self._pending_items += len(items)
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run())
         return await future
@@ -45,25 +57,32 @@ class GroupCommit(Generic[T, R]):
 
     async def _run(self) -> None:
         while self._pending:
-            if len(self._pending) < self._max_batch:
+            if self._pending_items < self._max_batch:
                 await asyncio.sleep(self._max_wait)  # let a few more arrive
-            batch = self._pending[: self._max_batch]
-            del self._pending[: len(batch)]
+            taken, size = 0, 0
+            while taken < len(self._pending) and (
+                taken == 0 or size + len(self._pending[taken].items) <= self._max_batch
+            ):
+                size += len(self._pending[taken].items)
+                taken += 1
+            batch = self._pending[:taken]
+            del self._pending[:taken]
+            self._pending_items -= size
             batch = [w for w in batch if not w.future.done()]  # callers gone
             if batch:
                 await self._settle(batch)
 
     async def _settle(self, batch: list[_Waiting[T, R]]) -> None:
+        items = [item for waiting in batch for item in waiting.items]
         try:
-            results = await self._process([w.item for w in batch])
+            results = await self._process(items)
         except Exception as error:  # the whole batch failed (e.g. the database is down)
-            results = [error] * len(batch)
+            results = [error] * len(items)
         self.batches += 1
-        self.items += len(batch)
-        for waiting, result in zip(batch, results, strict=True):
-            if waiting.future.done():
-                continue
-            if isinstance(result, BaseException):
-                waiting.future.set_exception(result)
-            else:
-                waiting.future.set_result(result)
+        self.items += len(items)
+        start = 0
+        for waiting in batch:
+            end = start + len(waiting.items)
+            if not waiting.future.done():
+                waiting.future.set_result(results[start:end])
+            start = end

@@ -6,9 +6,12 @@ in-memory test broker builds the same envelope around a fake message and a recor
 settler, so acknowledgements are observable in tests.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+import pydantic
 
 # Properties a dead-lettered copy carries. The first two are Pulsar's own names (its
 # client-side dead-letter policy sets them too), so Pulsar tooling reads them.
@@ -22,6 +25,13 @@ DLQ_ATTEMPTS = "DLQ_ATTEMPTS"
 DLQ_AT = "DLQ_AT"
 
 _MAX_EXCEPTION_MESSAGE = 2000
+
+# Failures that no redelivery can cure: the same bytes will fail the same way.
+FINAL_FAILURES: tuple[type[BaseException], ...] = (
+    pydantic.ValidationError,
+    json.JSONDecodeError,
+    UnicodeDecodeError,
+)
 
 
 class RawMessage(Protocol):
@@ -51,11 +61,46 @@ class Settler(Protocol):
 
 @dataclass(slots=True)
 class Delivery:
+    """One received message. Settling it more than once does nothing: the first
+    settlement wins (a batch handler settles some messages itself and leaves the rest
+    to the ack policy).
+
+    ack -> acknowledge; nack -> negative acknowledge (redelivered after the subscriber's
+    nack delay), or the dead-letter topic once the redeliveries are spent or the failure
+    is final; reject -> a copy to the dead-letter topic with the reason, then acknowledge.
+    """
+
     message: RawMessage
     settler: Settler
     # Set by the failure-capture middleware when the handler raised, so that a
     # reject or a final nack can say why in the dead-lettered copy.
     failure: BaseException | None = field(default=None)
+    settled: bool = field(default=False)
+
+    async def ack(self) -> None:
+        if not self.settled:
+            self.settled = True
+            await self.settler.ack(self.message)
+
+    async def nack(self) -> bool:
+        """Negative acknowledge; True if the message went to the dead-letter topic."""
+        if self.settled:
+            return False
+        limit = self.settler.max_redeliveries
+        if isinstance(self.failure, FINAL_FAILURES):
+            await self.reject("undecodable")
+            return True
+        if limit is not None and self.message.redelivery_count() >= limit:
+            await self.reject("max-redeliveries")
+            return True
+        self.settled = True
+        await self.settler.nack(self.message)
+        return False
+
+    async def reject(self, reason: str = "rejected") -> None:
+        if not self.settled:
+            self.settled = True
+            await self.settler.dead_letter(self.message, self.dead_letter_reason(reason))
 
     @property
     def attempt(self) -> int:
@@ -79,3 +124,19 @@ class Delivery:
             properties[DLQ_EXCEPTION_TYPE] = type(self.failure).__qualname__
             properties[DLQ_EXCEPTION_MESSAGE] = str(self.failure)[:_MAX_EXCEPTION_MESSAGE]
         return properties
+
+
+@dataclass(slots=True)
+class DeliveryBatch:
+    """Messages a batch subscriber received together, in the order received."""
+
+    deliveries: list[Delivery]
+
+    def keys(self) -> set[str]:
+        return {key for d in self.deliveries if (key := d.key) is not None}
+
+    def fail(self, failure: BaseException) -> None:
+        """The handler raised: every message without a failure of its own gets this one."""
+        for delivery in self.deliveries:
+            if delivery.failure is None:
+                delivery.failure = failure

@@ -8,7 +8,8 @@ takes the next message, so a slow handler slows intake instead of filling memory
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from collections.abc import Set as AbstractSet
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -73,10 +74,56 @@ class KeyOrderedDispatcher(Generic[T]):
 
     async def cancel(self) -> None:
         """Cancel everything running or queued and start afresh with every slot free."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _cancel_all(self._tasks)
         # A task cancelled before it first ran never reached its finally blocks.
         self._queues.clear()
         self._slots = asyncio.Semaphore(self._max_workers)
+
+
+class KeySetDispatcher(Generic[T]):
+    """The same guarantee for items that carry several keys (batches): an item starts
+    once every earlier item sharing a key with it has finished, and at most
+    ``max_workers`` run at once. Items are started in the order submitted."""
+
+    __slots__ = ("_handle", "_max_workers", "_running", "_slots")
+
+    def __init__(self, handle: Callable[[T], Awaitable[object]], max_workers: int) -> None:
+        if max_workers < 1:
+            msg = f"max_workers must be >= 1, got {max_workers}"
+            raise ValueError(msg)
+        self._handle = handle
+        self._max_workers = max_workers
+        self._slots = asyncio.Semaphore(max_workers)
+        self._running: dict[asyncio.Task[None], AbstractSet[Hashable]] = {}
+
+    async def submit(self, item: T, keys: AbstractSet[Hashable]) -> None:
+        """Returns once ``item`` is scheduled to run."""
+        earlier = [task for task, held in self._running.items() if not keys.isdisjoint(held)]
+        if earlier:
+            await asyncio.wait(earlier)
+        await self._slots.acquire()
+        task: asyncio.Task[None] = asyncio.ensure_future(self._run(item))
+        self._running[task] = keys
+        task.add_done_callback(self._running.pop)
+
+    async def _run(self, item: T) -> None:
+        try:
+            await self._handle(item)
+        finally:
+            self._slots.release()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    async def cancel(self) -> None:
+        """Cancel every running item and start afresh with every slot free."""
+        await _cancel_all(self._running)
+        self._slots = asyncio.Semaphore(self._max_workers)
+
+
+async def _cancel_all(tasks: Iterable["asyncio.Task[None]"]) -> None:
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)

@@ -1,55 +1,69 @@
-"""FastStream's view of a Pulsar message, and how each settlement maps onto Pulsar."""
+"""FastStream's view of Pulsar messages: one message, or a batch of them. Settlement
+itself is the delivery's (see delivery.Delivery)."""
 
-import json
+from typing import TypeVar
 
-import pydantic
 from faststream._internal.context.repository import ContextRepo
 from faststream.message import StreamMessage
 
-from .delivery import Delivery
+from .delivery import FINAL_FAILURES, Delivery, DeliveryBatch
 
-# Failures that no redelivery can cure: the same bytes will fail the same way.
-FINAL_FAILURES: tuple[type[BaseException], ...] = (
-    pydantic.ValidationError,
-    json.JSONDecodeError,
-    UnicodeDecodeError,
+__all__ = (
+    "FINAL_FAILURES",
+    "PulsarBatchMessage",
+    "PulsarMessage",
+    "current_batch",
+    "current_message",
 )
 
 
 class PulsarMessage(StreamMessage[Delivery]):
-    """ack -> acknowledge; nack -> negative acknowledge (redelivered after the subscriber's
-    nack delay), or the dead-letter topic once the redeliveries are spent or the failure
-    is final; reject -> a copy to the dead-letter topic with the reason, then acknowledge.
-    """
-
     async def ack(self) -> None:
         if self.committed is None:
-            await self.raw_message.settler.ack(self.raw_message.message)
+            await self.raw_message.ack()
         await super().ack()
 
     async def nack(self) -> None:
-        if self.committed is None:
-            delivery = self.raw_message
-            limit = delivery.settler.max_redeliveries
-            if isinstance(delivery.failure, FINAL_FAILURES):
-                await self._dead_letter("undecodable")
-                return
-            if limit is not None and delivery.message.redelivery_count() >= limit:
-                await self._dead_letter("max-redeliveries")
-                return
-            await delivery.settler.nack(delivery.message)
+        if self.committed is None and await self.raw_message.nack():
+            await super().reject()
+            return
         await super().nack()
 
     async def reject(self, reason: str = "rejected") -> None:
         if self.committed is None:
-            await self._dead_letter(reason)
-            return
+            await self.raw_message.reject(reason)
         await super().reject()
 
-    async def _dead_letter(self, reason: str) -> None:
-        delivery = self.raw_message
-        await delivery.settler.dead_letter(delivery.message, delivery.dead_letter_reason(reason))
+
+class PulsarBatchMessage(StreamMessage[DeliveryBatch]):
+    """A batch. The handler may settle messages one by one (``deliveries[i].ack()``,
+    ``.nack()``, ``.reject(reason)``); whatever it leaves unsettled follows the ack
+    policy for the batch as a whole."""
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        return self.raw_message.deliveries
+
+    async def ack(self) -> None:
+        if self.committed is None:
+            for delivery in self.deliveries:
+                await delivery.ack()
+        await super().ack()
+
+    async def nack(self) -> None:
+        if self.committed is None:
+            for delivery in self.deliveries:
+                await delivery.nack()
+        await super().nack()
+
+    async def reject(self, reason: str = "rejected") -> None:
+        if self.committed is None:
+            for delivery in self.deliveries:
+                await delivery.reject(reason)
         await super().reject()
+
+
+M = TypeVar("M", PulsarMessage, PulsarBatchMessage)
 
 
 def current_message(context: ContextRepo) -> PulsarMessage:
@@ -58,8 +72,17 @@ def current_message(context: ContextRepo) -> PulsarMessage:
     Cheaper than a ``Context()`` parameter: fast_depends resolves that synchronous
     field through a thread pool on every message.
     """
+    return _current(context, PulsarMessage)
+
+
+def current_batch(context: ContextRepo) -> PulsarBatchMessage:
+    """The batch being handled, in a batch subscriber's handler."""
+    return _current(context, PulsarBatchMessage)
+
+
+def _current(context: ContextRepo, kind: type[M]) -> M:
     message = context.get_local("message")
-    if not isinstance(message, PulsarMessage):
-        msg = "No Pulsar message is being handled here (call this inside a handler)."
+    if not isinstance(message, kind):
+        msg = f"No {kind.__name__} is being handled here (call this inside its handler)."
         raise RuntimeError(msg)
     return message

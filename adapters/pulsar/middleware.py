@@ -6,7 +6,7 @@ from typing import Any
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.exceptions import HandlerException
 
-from .delivery import Delivery
+from .delivery import Delivery, DeliveryBatch
 
 
 class FailureCapture(BaseMiddleware[Any, Any]):
@@ -19,10 +19,10 @@ class FailureCapture(BaseMiddleware[Any, Any]):
         exc_val: BaseException | None = None,
         exc_tb: TracebackType | None = None,
     ) -> bool | None:
-        if (
-            isinstance(self.msg, Delivery)
-            and exc_val is not None
-            and not isinstance(exc_val, HandlerException)
-        ):
+        if exc_val is None or isinstance(exc_val, HandlerException):
+            return False
+        if isinstance(self.msg, Delivery):
             self.msg.failure = exc_val
+        elif isinstance(self.msg, DeliveryBatch):
+            self.msg.fail(exc_val)
         return False

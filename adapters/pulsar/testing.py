@@ -19,7 +19,7 @@ from faststream._internal.testing.broker import EnterType, TestBroker, change_pr
 from typing_extensions import override
 
 from .broker.broker import PulsarBroker
-from .delivery import Delivery, RawMessage
+from .delivery import Delivery, DeliveryBatch, RawMessage
 from .publisher.producer import PulsarProducer
 from .publisher.usecase import PulsarPublisher
 from .response import PulsarPublishCommand, PulsarResponse
@@ -222,4 +222,6 @@ class FakeProducer(PulsarProducer):
                 sub.settler = RecordingSettler(
                     sub.subscription, policy.max_redeliveries if policy else None
                 )
-            await sub.process_message(Delivery(message, sub.settler))
+            delivery = Delivery(message, sub.settler)
+            # A batch subscriber gets each in-memory publish as a batch of one.
+            await sub.process_message(DeliveryBatch([delivery]) if sub.batch else delivery)

@@ -136,6 +136,12 @@ class BatchingProcessor:
     async def submit(self, envelope: CommandEnvelope, *, defer: bool = False) -> Outcome:
         return await self._group.submit((envelope, defer))
 
+    async def submit_many(
+        self, items: Sequence[tuple[CommandEnvelope, bool]]
+    ) -> list[Outcome | BaseException]:
+        """Commands (each with its ``defer``) applied in this order, one result each."""
+        return await self._group.submit_many(items)
+
     async def close(self) -> None:
         await self._group.close()
 

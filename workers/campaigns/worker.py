@@ -4,20 +4,19 @@ Pulsar message to ``handle_command``."""
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from faststream._internal.context.repository import ContextRepo
-from faststream.exceptions import NackMessage, RejectMessage
 
 from adapters.database.errors import is_transient
-from adapters.pulsar import DeadLetterPolicy, PulsarBroker, PulsarMessage, SubscriptionType
+from adapters.pulsar import DeadLetterPolicy, Delivery, PulsarBroker, SubscriptionType
 from adapters.pulsar.decoders import raw_body
-from adapters.pulsar.message import current_message
+from adapters.pulsar.message import current_batch
 from contracts import properties as p
 from contracts.topics import COMMAND_TOPICS
 
 from ..ports import UnitOfWorkFactory
-from ..retry import retry_transient
+from ..retry import retry_transient_each
 from .batch import BatchingProcessor
 from .handler import CommandEnvelope, Deferred, Outcome, handle_command
 
@@ -29,16 +28,16 @@ MAX_REDELIVERIES = 5
 
 _COMMAND_ID_NAMESPACE = uuid.UUID("0c3f5a52-7d0e-4b0f-9b7e-3f1f2d6c8a91")
 
+Item = tuple[CommandEnvelope, bool]  # a command, and whether it may be deferred
 
 
-
-def command_id_of(message: PulsarMessage, topic: str) -> str:
+def command_id_of(properties: dict[str, str], delivery: Delivery, topic: str) -> str:
     """The command id the producer set, or one derived from the message's position, so
     that a redelivery of the same message is recognised as the same command."""
-    given = message.headers.get(p.COMMAND_ID)
+    given = properties.get(p.COMMAND_ID)
     if given:
         return str(given)
-    position = f"{topic}@{message.raw_message.message.message_id()}"
+    position = f"{topic}@{delivery.message.message_id()}"
     return f"derived-{uuid.uuid5(_COMMAND_ID_NAMESPACE, position)}"
 
 
@@ -51,7 +50,11 @@ def register(
     settle_attempts: int = 8,
     processor: BatchingProcessor | None = None,
 ) -> None:
-    """A command whose rejection arrival order can explain (see handler.DEFERRABLE) is
+    """Each topic's messages come in batches: up to ``concurrency`` commands in flight
+    per topic, as two batches of half as many, so that one is received and decoded while
+    the other commits. Each command gets its own outcome and its own settlement.
+
+    A command whose rejection arrival order can explain (see handler.DEFERRABLE) is
     retried while it is younger than ``settle_seconds`` and for at least
     ``settle_attempts`` deliveries: after an outage every backlog message is old, yet its
     predecessor on another topic may still be queued behind it."""
@@ -68,7 +71,9 @@ def register(
             topic,
             subscription=SUBSCRIPTION,
             subscription_type=subscription_type,
-            max_workers=concurrency,
+            batch=True,
+            max_batch_size=max(1, concurrency // 2),
+            max_workers=min(2, concurrency),
             negative_ack_delay=NEGATIVE_ACK_DELAY,
             # Deferrals spend redeliveries too: leave room for all of them.
             dead_letter=DeadLetterPolicy(
@@ -94,44 +99,73 @@ def _handler(
     settle_attempts: int,
     processor: BatchingProcessor | None,
     context: ContextRepo,
-) -> Callable[..., Awaitable[None]]:
-    async def apply(envelope: CommandEnvelope, defer: bool) -> Outcome:
+) -> Callable[[list[bytes]], Awaitable[None]]:
+    async def apply(items: Sequence[Item]) -> list[Outcome | BaseException]:
         if processor is not None:
-            return await processor.submit(envelope, defer=defer)
-        return await handle_command(envelope, uow_factory, defer=defer)
+            return await processor.submit_many(items)
+        results: list[Outcome | BaseException] = []
+        for envelope, defer in items:
+            try:
+                results.append(await handle_command(envelope, uow_factory, defer=defer))
+            except Exception as error:
+                results.append(error)
+        return results
 
-    async def handle(body: bytes) -> None:
-        message = current_message(context)
-        command_id = command_id_of(message, topic)
+    def item(delivery: Delivery, body: bytes, properties: dict[str, str]) -> Item:
+        command_id = command_id_of(properties, delivery, topic)
         envelope = CommandEnvelope(
             command_type=name,
             command_id=command_id,
-            correlation_id=str(message.headers.get(p.CORRELATION_ID) or command_id),
+            correlation_id=str(properties.get(p.CORRELATION_ID) or command_id),
             body=body,
-            schema_version=message.headers.get(p.SCHEMA_VERSION),
+            schema_version=properties.get(p.SCHEMA_VERSION),
         )
-        published = message.raw_message.message.publish_timestamp() / 1000
+        published = delivery.message.publish_timestamp() / 1000
         defer = settle_seconds > 0 and (
-            time.time() < published + settle_seconds
-            or message.raw_message.attempt <= settle_attempts
+            time.time() < published + settle_seconds or delivery.attempt <= settle_attempts
         )
-        try:
-            outcome = await retry_transient(
-                lambda: apply(envelope, defer),
-                is_transient,
-                what=f"{name} {command_id}",
+        return envelope, defer
+
+    async def handle(bodies: list[bytes]) -> None:
+        batch = current_batch(context)
+        deliveries = batch.deliveries
+        items = [
+            item(delivery, body, properties)
+            for delivery, body, properties in zip(
+                deliveries, bodies, batch.batch_headers, strict=True
             )
-        except Deferred as deferred:
-            # Routine: an earlier command may still be on its way. No error log.
-            log.info("%s %s: %s", name, command_id, deferred)
-            message.raw_message.failure = deferred
-            raise NackMessage() from deferred
-        if outcome.rejection is None:
-            log.info("%s %s: %s", name, command_id, outcome.status)
-            return
-        log.info("%s %s: rejected %s", name, command_id, outcome.rejection.reason)
-        if outcome.rejection.dead_letter:
-            raise RejectMessage(reason=outcome.rejection.reason.lower())
+        ]
+        results = await retry_transient_each(
+            apply, items, is_transient, what=f"{name} batch of {len(items)}"
+        )
+        for delivery, (envelope, _), result in zip(deliveries, items, results, strict=True):
+            await _settle(delivery, name, envelope.command_id, result)
 
     handle.__name__ = handle.__qualname__ = f"handle_{name.replace('-', '_')}"
     return handle
+
+
+async def _settle(
+    delivery: Delivery, name: str, command_id: str, result: Outcome | BaseException
+) -> None:
+    """One command's settlement: applied, duplicate and final rejections are
+    acknowledged (a rejection is an outcome, with its event), unparseable messages are
+    dead-lettered, deferred and failed ones come back later (then the dead-letter topic)."""
+    if isinstance(result, Deferred):
+        # Routine: an earlier command may still be on its way. No error log.
+        log.info("%s %s: %s", name, command_id, result)
+        delivery.failure = result
+        await delivery.nack()
+    elif isinstance(result, BaseException):
+        log.error("%s %s failed", name, command_id, exc_info=result)
+        delivery.failure = result
+        await delivery.nack()
+    elif result.rejection is None:
+        log.info("%s %s: %s", name, command_id, result.status)
+        await delivery.ack()
+    else:
+        log.info("%s %s: rejected %s", name, command_id, result.rejection.reason)
+        if result.rejection.dead_letter:
+            await delivery.reject(result.rejection.reason.lower())
+        else:
+            await delivery.ack()

@@ -36,6 +36,8 @@ class PulsarRegistrator(Registrator[Delivery, PulsarBrokerConfig]):
         initial_position: InitialPosition = InitialPosition.EARLIEST,
         receiver_queue_size: int = 1000,
         max_workers: int = 1,
+        batch: bool = False,
+        max_batch_size: int = 500,
         negative_ack_delay: float = 1.0,
         ack_timeout: float | None = None,
         dead_letter: DeadLetterPolicy | None = _DEFAULT_DEAD_LETTER,
@@ -63,7 +65,12 @@ class PulsarRegistrator(Registrator[Delivery, PulsarBrokerConfig]):
                 nothing published before the first consumer is missed).
             receiver_queue_size: messages the client prefetches.
             max_workers: handlers running at once; messages with the same key still run
-                one after another, in order.
+                one after another, in order. With ``batch``: batches in flight at once,
+                a batch waiting for the earlier ones that share a key with it.
+            batch: hand the handler a list of the messages already received (up to
+                ``max_batch_size``; never waiting for more), in one FastStream call. The
+                handler may settle each (``current_batch(context).deliveries``); the ack
+                policy settles the rest.
             negative_ack_delay: seconds before a nacked message is redelivered.
             ack_timeout: seconds after which an unacknowledged message is redelivered.
             dead_letter: where rejected or exhausted messages go; None disables it, and
@@ -79,6 +86,8 @@ class PulsarRegistrator(Registrator[Delivery, PulsarBrokerConfig]):
             initial_position=InitialPosition(initial_position),
             receiver_queue_size=receiver_queue_size,
             max_workers=max_workers,
+            batch=batch,
+            max_batch_size=max_batch_size,
             negative_ack_delay=negative_ack_delay,
             ack_timeout=ack_timeout,
             dead_letter=dead_letter,

@@ -29,6 +29,8 @@ class PulsarSubscriberConfig(SubscriberUsecaseConfig):
     initial_position: InitialPosition = InitialPosition.EARLIEST
     receiver_queue_size: int = 1000
     max_workers: int = 1
+    batch: bool = False
+    max_batch_size: int = 500
     negative_ack_delay: float = 1.0
     ack_timeout: float | None = None
     dead_letter: DeadLetterPolicy | None = field(default_factory=DeadLetterPolicy)

@@ -18,6 +18,8 @@ def create_subscriber(
     initial_position: InitialPosition,
     receiver_queue_size: int,
     max_workers: int,
+    batch: bool,
+    max_batch_size: int,
     negative_ack_delay: float,
     ack_timeout: float | None,
     dead_letter: DeadLetterPolicy | None,
@@ -38,6 +40,9 @@ def create_subscriber(
     if max_workers < 1:
         msg = f"max_workers must be >= 1, got {max_workers}"
         raise ValueError(msg)
+    if max_batch_size < 1:
+        msg = f"max_batch_size must be >= 1, got {max_batch_size}"
+        raise ValueError(msg)
 
     subscriber_config = PulsarSubscriberConfig(
         topics=topics,
@@ -46,6 +51,8 @@ def create_subscriber(
         initial_position=initial_position,
         receiver_queue_size=receiver_queue_size,
         max_workers=max_workers,
+        batch=batch,
+        max_batch_size=max_batch_size,
         negative_ack_delay=negative_ack_delay,
         ack_timeout=ack_timeout,
         dead_letter=dead_letter,

@@ -2,6 +2,7 @@
 
 import pulsar.asyncio
 
+from .. import native
 from ..delivery import RawMessage
 from ..options import DeadLetterPolicy
 from ..publisher.producer import PulsarProducer
@@ -24,7 +25,7 @@ class ConsumerSettler:
         self.max_redeliveries = dead_letter.max_redeliveries if dead_letter else None
 
     async def ack(self, message: RawMessage) -> None:
-        await self._consumer.acknowledge(message)
+        native.acknowledge(self._consumer, message)
 
     async def nack(self, message: RawMessage) -> None:
         await self._consumer.negative_acknowledge(message)
@@ -43,4 +44,4 @@ class ConsumerSettler:
             # Not parked, so not acknowledged either: let it come back and try again.
             await self._consumer.negative_acknowledge(message)
             raise
-        await self._consumer.acknowledge(message)
+        native.acknowledge(self._consumer, message)

@@ -13,8 +13,9 @@ from faststream._internal.endpoint.subscriber.mixins import TasksMixin
 from faststream._internal.endpoint.utils import process_msg
 from typing_extensions import override
 
-from ..delivery import Delivery, Settler
-from ..dispatch import KeyOrderedDispatcher
+from .. import native
+from ..delivery import Delivery, DeliveryBatch, Settler
+from ..dispatch import KeyOrderedDispatcher, KeySetDispatcher
 from ..middleware import FailureCapture
 from ..parser import PulsarParser
 from ..publisher.fake import PulsarFakePublisher
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from ..message import PulsarMessage
     from .config import PulsarSubscriberConfig
 
+_FIRST_RECEIVE_BACKOFF = 0.1
 _MAX_RECEIVE_BACKOFF = 5.0
 
 
@@ -43,6 +45,11 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
     handled one after another in that order, and other keys run concurrently. Across
     several consumers of one Shared subscription there is no order; Key_Shared (Apache
     Pulsar) routes each key to one consumer.
+
+    With ``batch=True`` the handler gets the messages the client has already received
+    (one awaited receive, then whatever is prefetched, up to ``max_batch_size``) in one
+    FastStream call: the per-message pipeline runs once per batch. ``max_workers`` then
+    counts batches, and a batch starts only after the earlier ones sharing a key.
     """
 
     _outer_config: "PulsarBrokerConfig"
@@ -54,17 +61,24 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
         calls: "CallsCollection[Delivery]",
     ) -> None:
         parser = PulsarParser()
-        config.parser = parser.parse_message
-        config.decoder = parser.decode_message
+        if config.batch:
+            config.parser = parser.parse_batch
+            config.decoder = parser.decode_batch
+        else:
+            config.parser = parser.parse_message
+            config.decoder = parser.decode_message
         super().__init__(config, specification, calls)
         self.topics = config.topics
         self.subscription = config.subscription
         self.subscription_type = config.subscription_type
         self.max_workers = config.max_workers
+        self.batch = config.batch
         self._config = config
         self._receiver: Receiver | None = None
         self._dispatcher: KeyOrderedDispatcher[Delivery] | None = None
+        self._batches: KeySetDispatcher[DeliveryBatch] | None = None
         self.settler: Settler | None = None
+        self._backoff = _FIRST_RECEIVE_BACKOFF
 
     @property
     def _broker_middlewares(self) -> Sequence["BrokerMiddleware[Delivery]"]:
@@ -95,9 +109,13 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
         await super().start()
         if self.calls:
             await self._open_consumer()
-            if self.max_workers > 1:
-                self._dispatcher = KeyOrderedDispatcher(self.consume, self.max_workers)
-            self.add_task(self._consume_loop)
+            if self.batch:
+                self._batches = KeySetDispatcher(self.consume, self.max_workers)
+                self.add_task(self._consume_batches)
+            else:
+                if self.max_workers > 1:
+                    self._dispatcher = KeyOrderedDispatcher(self.consume, self.max_workers)
+                self.add_task(self._consume_loop)
         self._post_start()
 
     @override
@@ -107,9 +125,10 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
         # acknowledged goes back to the subscription for another consumer.
         self.running = False
         await super().stop()
-        if self._dispatcher is not None:
-            await self._dispatcher.cancel()
-            self._dispatcher = None
+        for dispatcher in (self._dispatcher, self._batches):
+            if dispatcher is not None:
+                await dispatcher.cancel()
+        self._dispatcher = self._batches = None
         if self._receiver is not None:
             await self._receiver.close()
             self._receiver = None
@@ -147,23 +166,12 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
         return self._receiver
 
     async def _consume_loop(self) -> None:
-        assert self._receiver is not None and self.settler is not None
-        consumer, settler, dispatcher = self._receiver.consumer, self.settler, self._dispatcher
-        backoff = 0.1
+        assert self.settler is not None
+        settler, dispatcher = self.settler, self._dispatcher
         while self.running:
-            try:
-                # A plain receive, not the Receiver's: this loop never times out, and
-                # when stop() cancels it the consumer is closed right after, which
-                # gives anything delivered into the cancelled receive back.
-                raw = await consumer.receive()
-            except pulsar.asyncio.PulsarException as e:
-                if not self.running:
-                    return
-                self._log(logging.WARNING, f"Receive failed ({e}); retrying in {backoff:g}s")
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, _MAX_RECEIVE_BACKOFF)
+            raw = await self._receive()
+            if raw is None:
                 continue
-            backoff = 0.1
             if not self.running:
                 return  # not acknowledged: redelivered when the consumer closes
             delivery = Delivery(raw, settler)
@@ -172,9 +180,45 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
             else:
                 await dispatcher.submit(delivery, delivery.key)
 
+    async def _consume_batches(self) -> None:
+        assert self._receiver is not None and self.settler is not None
+        assert self._batches is not None
+        consumer, settler, batches = self._receiver.consumer, self.settler, self._batches
+        more = self._config.max_batch_size - 1
+        while self.running:
+            first = await self._receive()
+            if first is None:
+                continue
+            try:
+                raws = [first, *native.take_ready(consumer, more)]
+            except pulsar.PulsarException:
+                raws = [first]  # the next receive reports the failure, if it lasts
+            if not self.running:
+                return  # not acknowledged: redelivered when the consumer closes
+            batch = DeliveryBatch([Delivery(raw, settler) for raw in raws])
+            await batches.submit(batch, batch.keys())
+
+    async def _receive(self) -> Any | None:
+        """The next message; None after a failed receive (logged, then backed off)."""
+        assert self._receiver is not None
+        try:
+            # A plain receive, not the Receiver's: this loop never times out, and
+            # when stop() cancels it the consumer is closed right after, which
+            # gives anything delivered into the cancelled receive back.
+            raw = await self._receiver.consumer.receive()
+        except pulsar.asyncio.PulsarException as e:
+            if self.running:
+                self._log(logging.WARNING, f"Receive failed ({e}); retrying in {self._backoff:g}s")
+                await asyncio.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, _MAX_RECEIVE_BACKOFF)
+            return None
+        self._backoff = _FIRST_RECEIVE_BACKOFF
+        return raw
+
     @override
     async def get_one(self, *, timeout: float = 5.0) -> "PulsarMessage | None":
         assert not self.calls, "get_one() is for subscribers without handlers."
+        assert not self.batch, "get_one() takes one message: subscribe without batch=True."
         receiver = self._receiver or await self._open_consumer()
         raw = await receiver.receive(timeout=timeout)
         return None if raw is None else await self._to_message(raw)
@@ -182,6 +226,7 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
     @override
     async def __aiter__(self) -> AsyncIterator["PulsarMessage"]:
         assert not self.calls, "You can't iterate a subscriber that has registered handlers."
+        assert not self.batch, "Iteration yields single messages: subscribe without batch=True."
         receiver = self._receiver or await self._open_consumer()
         while True:
             if (raw := await receiver.receive()) is not None:
