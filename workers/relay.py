@@ -1,16 +1,17 @@
 """The outbox relay: publishes committed outbox rows to their topics, in order per campaign.
 
 One relay holds the lease at a time (others wait as hot standbys). It reads pending rows
-in commit order, sends each campaign's rows one after another (each send confirmed by the
-broker before the next), different campaigns concurrently, then marks the batch published.
-A crash between a send and the mark sends those rows again: events carry a stable
-``event_id`` so consumers drop the repeat.
+in commit order and sends them in rounds: the first pending row of every campaign, all
+in flight at once, then (once the broker has confirmed those) the second row of every
+campaign, and so on. So each campaign's events go out one after another, each confirmed
+before the next, even across topics; a campaign whose send failed sends nothing more in
+this batch. Then the rows sent are marked published. A crash between a send and the mark
+sends those rows again: events carry a stable ``event_id`` so consumers drop the repeat.
 """
 
 import asyncio
 import logging
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database import outbox_store
 from adapters.database.records import OutboxMessage, PendingMessage
-from adapters.pulsar import PulsarBroker
+from adapters.pulsar import OutgoingMessage, PulsarBroker
 
 log = logging.getLogger("alpes.relay")
 
@@ -26,7 +27,11 @@ LEASE = "outbox-relay"
 
 
 class EventPublisher(Protocol):
-    async def publish_event(self, message: OutboxMessage) -> None: ...
+    async def publish_events(
+        self, messages: Sequence[OutboxMessage]
+    ) -> list[BaseException | None]:
+        """Send all at once; per message, None once stored or why it was not."""
+        ...
 
 
 class BrokerEventPublisher:
@@ -35,14 +40,13 @@ class BrokerEventPublisher:
     def __init__(self, broker: PulsarBroker) -> None:
         self._broker = broker
 
-    async def publish_event(self, message: OutboxMessage) -> None:
-        await self._broker.publish(
-            message.payload,
-            message.topic,
-            key=message.key,
-            headers=message.properties,
-            correlation_id=message.properties.get("correlation_id"),
+    async def publish_events(
+        self, messages: Sequence[OutboxMessage]
+    ) -> list[BaseException | None]:
+        results = await self._broker.send_many(
+            [OutgoingMessage(m.topic, m.payload, m.properties, m.key) for m in messages]
         )
+        return [r if isinstance(r, BaseException) else None for r in results]
 
 
 class OutboxRelay:
@@ -52,14 +56,12 @@ class OutboxRelay:
         publisher: EventPublisher,
         *,
         batch_size: int = 500,
-        concurrency: int = 512,
         idle_interval: float = 0.01,
         lease_ttl: float = 10.0,
     ) -> None:
         self._engine = engine
         self._publisher = publisher
         self._batch_size = batch_size
-        self._slots = asyncio.Semaphore(concurrency)
         self._idle_interval = idle_interval
         self._lease_ttl = lease_ttl
         self.owner = f"relay-{uuid.uuid4().hex[:12]}"
@@ -93,35 +95,36 @@ class OutboxRelay:
         pending = await outbox_store.fetch_pending(self._engine, self._batch_size)
         if not pending:
             return 0
-        by_campaign: dict[str, list[PendingMessage]] = defaultdict(list)
-        for row in pending:
-            by_campaign[row.message.key].append(row)
-        results = await asyncio.gather(
-            *(self._send_in_order(rows) for rows in by_campaign.values()),
-            return_exceptions=True,
-        )
-        done = [s for result in results if not isinstance(result, BaseException) for s in result]
-        await outbox_store.mark_published(self._engine, done)
-        self.published += len(done)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            raise failures[0]
-        return len(done)
-
-    async def _send_in_order(self, rows: Sequence[PendingMessage]) -> list[int]:
         sent: list[int] = []
-        async with self._slots:
-            for row in rows:
-                try:
-                    await self._publisher.publish_event(row.message)
-                except Exception:
-                    # Later rows of this campaign wait for this one: mark what went.
-                    if sent:
-                        await outbox_store.mark_published(self._engine, sent)
-                        self.published += len(sent)
-                    raise
-                sent.append(row.seq)
-        return sent
+        failed: dict[str, BaseException] = {}  # campaign -> why its round failed
+        for round_ in _rounds(pending):
+            rows = [row for row in round_ if row.message.key not in failed]
+            if not rows:
+                break
+            errors = await self._publisher.publish_events([row.message for row in rows])
+            for row, error in zip(rows, errors, strict=True):
+                if error is None:
+                    sent.append(row.seq)
+                else:
+                    failed[row.message.key] = error
+        await outbox_store.mark_published(self._engine, sent)
+        self.published += len(sent)
+        if failed:
+            raise next(iter(failed.values()))
+        return len(sent)
+
+
+def _rounds(pending: Sequence[PendingMessage]) -> list[list[PendingMessage]]:
+    """Round k holds the k-th pending row of each campaign, in commit order."""
+    rounds: list[list[PendingMessage]] = []
+    seen: dict[str, int] = {}
+    for row in pending:
+        k = seen.get(row.message.key, 0)
+        seen[row.message.key] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(row)
+    return rounds
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

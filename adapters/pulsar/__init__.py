@@ -14,6 +14,7 @@ from .delivery import Delivery
 from .errors import BrokerUnavailableError, PublishError, PulsarAdapterError
 from .message import PulsarMessage
 from .options import DeadLetterPolicy, InitialPosition, SubscriptionType
+from .publisher.producer import OutgoingMessage
 from .publisher.usecase import PulsarPublisher
 from .response import PulsarResponse
 from .router import PulsarRouter
@@ -29,6 +30,7 @@ __all__ = (
     "DeadLetterPolicy",
     "Delivery",
     "InitialPosition",
+    "OutgoingMessage",
     "PublishError",
     "PulsarAdapterError",
     "PulsarBroker",

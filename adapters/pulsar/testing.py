@@ -20,7 +20,7 @@ from typing_extensions import override
 
 from .broker.broker import PulsarBroker
 from .delivery import Delivery, DeliveryBatch, RawMessage
-from .publisher.producer import PulsarProducer
+from .publisher.producer import OutgoingMessage, PulsarProducer
 from .publisher.usecase import PulsarPublisher
 from .response import PulsarPublishCommand, PulsarResponse
 from .subscriber.usecase import PulsarSubscriber
@@ -210,6 +210,10 @@ class FakeProducer(PulsarProducer):
         message = FakeMessage(payload, properties, topic, key=key or "")
         await self._deliver(message)
         return message.id
+
+    @override
+    async def send_many(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
+        return [await self.send_raw(m.topic, m.payload, m.properties, key=m.key) for m in messages]
 
     async def _deliver(self, message: FakeMessage) -> None:
         seen: set[str] = set()

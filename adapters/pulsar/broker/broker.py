@@ -21,8 +21,8 @@ from typing_extensions import override
 
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
 from ..delivery import Delivery
-from ..errors import BrokerUnavailableError
-from ..publisher.producer import PulsarProducer
+from ..errors import BrokerUnavailableError, PublishError
+from ..publisher.producer import OutgoingMessage, PulsarProducer
 from ..response import PulsarPublishCommand
 from ..security import PulsarSecurity
 from .config import PulsarBrokerConfig
@@ -244,6 +244,14 @@ class PulsarBroker(
             cmd, producer=self.config.producer
         )
         return result
+
+    async def send_many(
+        self, messages: Sequence[OutgoingMessage]
+    ) -> list[pulsar.MessageId | PublishError]:
+        """Send stored bytes (an outbox's events) with many in flight, each stored in the
+        given order on its topic; one result per message, its id or the PublishError.
+        FastStream's publish middlewares and encoding are skipped: the bytes are final."""
+        return await self.config.producer.send_many(messages)  # type: ignore[attr-defined,no-any-return]
 
     @override
     async def request(self, message: Any, topic: str, /, timeout: float = 0.5) -> Any:

@@ -7,6 +7,8 @@ queue size, batching is off unless asked for, and every failure raises PublishEr
 """
 
 import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -18,6 +20,7 @@ from faststream._internal.producer import ProducerProto
 from faststream.exceptions import FeatureNotSupportedException, IncorrectState
 from typing_extensions import override
 
+from .. import native
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
 from ..errors import PublishError
 from ..parser import CONTENT_TYPE, CORRELATION_ID, REPLY_TO, PulsarParser
@@ -30,6 +33,16 @@ if TYPE_CHECKING:
 
 # Results after which a cached producer is useless and must be recreated.
 _PRODUCER_GONE = {pulsar.Result.AlreadyClosed, pulsar.Result.ProducerNotInitialized}
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """Bytes to send as they are, e.g. an event stored in an outbox."""
+
+    topic: str
+    payload: bytes
+    properties: dict[str, str]
+    key: str | None = None
 
 
 def _millis(moment: datetime) -> int:
@@ -167,6 +180,45 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
             except pulsar.asyncio.PulsarException as e:
                 self._forget_if_gone(topic, None, e)
                 raise PublishError(topic, e) from e
+
+    async def send_many(
+        self, messages: Sequence[OutgoingMessage]
+    ) -> list[pulsar.MessageId | PublishError]:
+        """Send each message's bytes as they are, many in flight (stored in this order
+        on each topic); one result per message: its id, or the PublishError."""
+        results: list[pulsar.MessageId | PublishError] = []
+        for start in range(0, len(messages), self._max_in_flight):
+            chunk = messages[start : start + self._max_in_flight]
+            sends: list[native.Send] = []
+            unsent: dict[int, PublishError] = {}
+            for index, message in enumerate(chunk):
+                try:
+                    producer = await self._producer(message.topic, None)
+                except PublishError as error:
+                    unsent[index] = error
+                    continue
+                sends.append(
+                    native.Send(producer, message.payload, message.properties, message.key)
+                )
+            for _ in sends:
+                await self._in_flight.acquire()
+            try:
+                outcomes = iter(await native.send_all(sends))
+            finally:
+                for _ in sends:
+                    self._in_flight.release()
+            for index, message in enumerate(chunk):
+                if index in unsent:
+                    results.append(unsent[index])
+                    continue
+                outcome = next(outcomes)
+                if isinstance(outcome, pulsar.Result):
+                    cause = pulsar.asyncio.PulsarException(outcome)
+                    self._forget_if_gone(message.topic, None, cause)
+                    results.append(PublishError(message.topic, cause))
+                else:
+                    results.append(outcome)
+        return results
 
     @override
     async def request(self, cmd: PulsarPublishCommand) -> Any:
