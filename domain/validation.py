@@ -76,9 +76,10 @@ def validar_nombre(valor: object, campo: str) -> str:
 def validar_miembro(enum: type[E], valor: object, campo: str, code: ErrorCode) -> E:
     """One of the values of a string enum, matched exactly (case-sensitive)."""
     if isinstance(valor, str):
-        for miembro in enum:
-            if miembro.value == valor:
-                return miembro
+        try:
+            return enum(valor)  # a lookup by value: exact, case-sensitive
+        except ValueError:
+            pass
     permitidos = ", ".join(repr(m.value) for m in enum)
     raise ValidationError(code, campo, f"expected one of {permitidos}, got {mostrar(valor)}")
 

@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/alpes.db"
     data_dir: Path = Path("var")
     log_level: str = "WARNING"  # read by the CLI before anything else
-    # Handlers in flight per command topic; more in flight make bigger batches.
+    # Commands in flight per command topic, received as two batches of half as many.
     command_concurrency: int = 256
     # Commands written in one transaction at most (micro-batched Unit of Work).
     command_batch_size: int = 500

@@ -1,7 +1,9 @@
 """Async engines for SQLite (the embedded default) and PostgreSQL, tuned for the workers."""
 
+import json
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -24,12 +26,27 @@ def async_url(url: str) -> URL:
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(parsed, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            parsed, connect_args={"timeout": 30}, json_serializer=dumps_json
+        )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
     return create_async_engine(
-        parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        parsed,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=dumps_json,
     )
+
+
+def dumps_json(value: Any) -> str:
+    """JSON columns' text: orjson (a third of the worker's JSON time), or the standard
+    library for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database import batch as store
@@ -194,9 +195,12 @@ class BatchingProcessor:
 def _campaign_of(envelope: CommandEnvelope) -> str | None:
     """The campaign a command names, for loading it up front (decoding comes later)."""
     try:
-        body = json.loads(envelope.body)
+        body = orjson.loads(envelope.body)
     except ValueError:
-        return None
+        try:  # what orjson refuses and json takes (NaN, ...); the handler judges it later
+            body = json.loads(envelope.body)
+        except ValueError:
+            return None
     if not isinstance(body, dict):
         return None
     value = body.get("id" if envelope.command_type == "crear-campana" else "campana_id")

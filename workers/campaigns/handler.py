@@ -137,14 +137,15 @@ async def _handle_once(envelope: CommandEnvelope, uow: UnitOfWork, defer: bool) 
         messages = []
         for index, event in enumerate(campana.extraer_eventos()):
             name, body = to_integration(event)
+            this_event = event_id(envelope.command_id, str(index))
             messages.append(
                 OutboxMessage(
-                    event_id=event_id(envelope.command_id, str(index)),
+                    event_id=this_event,
                     topic=event_topic(name),
                     key=campana.id,
                     payload=body.model_dump_json().encode(),
                     properties=event_properties(
-                        event_id=event_id(envelope.command_id, str(index)),
+                        event_id=this_event,
                         event_type=name,
                         occurred_at=occurred_at,
                         command_id=envelope.command_id,
