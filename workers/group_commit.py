@@ -76,6 +76,9 @@ class GroupCommit(Generic[T, R]):
         items = [item for waiting in batch for item in waiting.items]
         try:
             results = await self._process(items)
+            if len(results) != len(items):
+                msg = f"{len(results)} results for a batch of {len(items)} items"
+                raise RuntimeError(msg)
         except Exception as error:  # the whole batch failed (e.g. the database is down)
             results = [error] * len(items)
         self.batches += 1

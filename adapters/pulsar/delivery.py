@@ -128,15 +128,23 @@ class Delivery:
 
 @dataclass(slots=True)
 class DeliveryBatch:
-    """Messages a batch subscriber received together, in the order received."""
+    """Messages a batch subscriber received together, in the order received.
+
+    When the handler raises for the batch as a whole, nobody knows which message was at
+    fault: a batch of several is then split, each unsettled message handled again alone
+    (``split``), so that one bad message fails by itself and the others go through.
+    """
 
     deliveries: list[Delivery]
+    failure: BaseException | None = field(default=None)
+    split: bool = field(default=False)
 
     def keys(self) -> set[str]:
         return {key for d in self.deliveries if (key := d.key) is not None}
 
+    def unsettled(self) -> list[Delivery]:
+        return [d for d in self.deliveries if not d.settled]
+
     def fail(self, failure: BaseException) -> None:
-        """The handler raised: every message without a failure of its own gets this one."""
-        for delivery in self.deliveries:
-            if delivery.failure is None:
-                delivery.failure = failure
+        """The handler raised (recorded by the failure-capture middleware)."""
+        self.failure = failure

@@ -1,6 +1,7 @@
 """FastStream's view of Pulsar messages: one message, or a batch of them. Settlement
 itself is the delivery's (see delivery.Delivery)."""
 
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from faststream._internal.context.repository import ContextRepo
@@ -38,7 +39,9 @@ class PulsarMessage(StreamMessage[Delivery]):
 class PulsarBatchMessage(StreamMessage[DeliveryBatch]):
     """A batch. The handler may settle messages one by one (``deliveries[i].ack()``,
     ``.nack()``, ``.reject(reason)``); whatever it leaves unsettled follows the ack
-    policy for the batch as a whole."""
+    policy for the batch as a whole, except after a failure of the handler: then the
+    unsettled messages of a batch of several are split off and handled again one by one
+    (see DeliveryBatch), and a lone message is settled as a single message would be."""
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -46,21 +49,46 @@ class PulsarBatchMessage(StreamMessage[DeliveryBatch]):
 
     async def ack(self) -> None:
         if self.committed is None:
-            for delivery in self.deliveries:
-                await delivery.ack()
+            await _settle_each(self.raw_message.unsettled(), lambda d: d.ack())
         await super().ack()
 
     async def nack(self) -> None:
-        if self.committed is None:
-            for delivery in self.deliveries:
-                await delivery.nack()
+        if self.committed is None and not self._split():
+            await _settle_each(self.raw_message.unsettled(), lambda d: d.nack())
         await super().nack()
 
     async def reject(self, reason: str = "rejected") -> None:
-        if self.committed is None:
-            for delivery in self.deliveries:
-                await delivery.reject(reason)
+        if self.committed is None and not self._split():
+            await _settle_each(self.raw_message.unsettled(), lambda d: d.reject(reason))
         await super().reject()
+
+    def _split(self) -> bool:
+        """After the handler failed: True if the batch is to be split, else the failure
+        becomes the lone unsettled message's own."""
+        batch = self.raw_message
+        if batch.failure is None:
+            return False  # settled on purpose by the handler, not after a failure
+        unsettled = batch.unsettled()
+        if len(unsettled) > 1:
+            batch.split = True
+            return True
+        for delivery in unsettled:
+            delivery.failure = delivery.failure or batch.failure
+        return False
+
+
+async def _settle_each(
+    deliveries: list[Delivery], settle: Callable[[Delivery], Awaitable[object]]
+) -> None:
+    """Settle every one even if some settlement fails; then raise the first failure."""
+    errors = []
+    for delivery in deliveries:
+        try:
+            await settle(delivery)
+        except Exception as error:
+            errors.append(error)
+    if errors:
+        raise errors[0]
 
 
 M = TypeVar("M", PulsarMessage, PulsarBatchMessage)

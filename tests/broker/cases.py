@@ -26,8 +26,11 @@ from adapters.pulsar import (
     PulsarMessage,
     PulsarResponse,
     SubscriptionType,
+    native,
 )
+from adapters.pulsar.decoders import raw_body
 from adapters.pulsar.errors import BrokerUnavailableError
+from adapters.pulsar.message import current_batch
 from tests.support.brokers import RealBroker
 from tests.support.raw import raw_publish, raw_read
 from tests.support.waiting import eventually, take
@@ -49,6 +52,62 @@ async def running(broker: PulsarBroker) -> AsyncIterator[PulsarBroker]:
         yield broker
     finally:
         await broker.stop()
+
+
+async def publish_backlog(real: RealBroker, topic: str, *bodies: Any) -> None:
+    """Publish ``bodies`` in order before any consumer runs: a backlog waiting for one."""
+    broker = make_broker(real)
+    async with running(broker):
+        await broker.publish_batch(*bodies, topic=topic)
+
+
+def first_batch_of(monkeypatch: pytest.MonkeyPatch, size: int) -> list[int]:
+    """Make a batch subscriber's first batch exactly ``size`` messages of its backlog.
+
+    Left alone, a batch is whatever the client happens to have prefetched when the first
+    receive returns, which varies from run to run. Here the first take waits (up to 10 s)
+    until ``size - 1`` more are ready; every later one takes what is ready, as usual.
+    Returns how many each take took (empty if the subscriber never called take_ready)."""
+    take_ready = native.take_ready
+    takes: list[int] = []
+
+    def take(consumer: Any, limit: int) -> list[Any]:
+        if takes:
+            taken = take_ready(consumer, limit)
+        else:
+            wanted = min(limit, size - 1)
+            taken = take_ready(consumer, wanted)
+            deadline = time.monotonic() + 10
+            while len(taken) < wanted and time.monotonic() < deadline:
+                time.sleep(0.001)  # the client's own thread fills its queue meanwhile
+                taken += take_ready(consumer, wanted - len(taken))
+        takes.append(len(taken))
+        return taken
+
+    monkeypatch.setattr(native, "take_ready", take)
+    return takes
+
+
+_MARKER = b"-- marker --"
+
+
+async def leftovers(real: RealBroker, topic: str, subscription: str = "s") -> list[bytes]:
+    """What a new consumer of ``subscription`` receives before a marker published now:
+    whatever the earlier consumers left unacknowledged (redelivered ahead of new ones)."""
+    broker = make_broker(real)
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+
+    @broker.subscriber(topic, subscription=subscription, decoder=raw_body)
+    async def handle(body: bytes) -> None:
+        await received.put(body)
+
+    left: list[bytes] = []
+    async with running(broker):
+        await broker.publish(_MARKER, topic)
+        async with asyncio.timeout(20):
+            while (body := await received.get()) != _MARKER:
+                left.append(body)
+    return left
 
 
 class RealBrokerCases:
@@ -276,6 +335,180 @@ class RealBrokerCases:
             assert per_key[key] == sorted(per_key[key]), f"order broken for {key}"
         assert peak > 1, "handlers never ran concurrently"
         assert peak <= 8
+
+    async def test_a_batch_subscriber_takes_a_backlog_in_batches_each_once_in_key_order(
+        self, real: RealBroker, topic: str
+    ) -> None:
+        keys = [f"k{i}" for i in range(4)]
+        count = 300
+        await publish_backlog(
+            real,
+            topic,
+            *(PulsarResponse({"key": keys[n % 4], "n": n}, key=keys[n % 4]) for n in range(count)),
+        )
+        broker = make_broker(real)
+        sizes: list[int] = []
+        per_key: dict[str, list[int]] = defaultdict(list)
+
+        @broker.subscriber(topic, subscription="s", batch=True, max_batch_size=40, max_workers=4)
+        async def handle(bodies: list[dict[str, Any]]) -> None:
+            sizes.append(len(bodies))
+            # Batches of unequal length: a later batch sharing a key, if let run
+            # alongside, would finish first and break that key's order.
+            await asyncio.sleep(0.004 * (len(sizes) % 2))
+            for body in bodies:
+                per_key[body["key"]].append(body["n"])
+
+        async with running(broker):
+            await eventually(lambda: sum(map(len, per_key.values())) >= count)
+
+        assert any(size > 1 for size in sizes), f"batch sizes: {sizes[:50]}"
+        assert max(sizes) <= 40, f"batch sizes: {sizes[:50]}"
+        assert sorted(n for numbers in per_key.values() for n in numbers) == list(range(count))
+        for key in keys:
+            assert per_key[key] == list(range(keys.index(key), count, 4)), f"{key} out of order"
+        assert await leftovers(real, topic) == [], "part of the backlog was not acknowledged"
+
+    async def test_a_batch_handler_settles_each_delivery_and_the_policy_acks_the_rest(
+        self, real: RealBroker, topic: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        backlog = [b"ack", b"reject", b"nack", b"rest-1", b"rest-2"]
+        await publish_backlog(real, topic, *backlog)
+        takes = first_batch_of(monkeypatch, len(backlog))
+        broker = make_broker(real)
+        batches: list[list[tuple[bytes, int]]] = []
+
+        @broker.subscriber(
+            topic, subscription="s", batch=True, decoder=raw_body, negative_ack_delay=0.1
+        )
+        async def handle(bodies: list[bytes]) -> None:
+            deliveries = current_batch(broker.context).deliveries
+            batches.append([(b, d.attempt) for b, d in zip(bodies, deliveries, strict=True)])
+            for body, delivery in zip(bodies, deliveries, strict=True):
+                if delivery.attempt > 1:
+                    continue  # the redelivered one: left to the policy
+                if body == b"ack":
+                    await delivery.ack()
+                elif body == b"reject":
+                    await delivery.reject("out-of-stock")
+                elif body == b"nack":
+                    await delivery.nack()
+
+        async with running(broker):
+            await eventually(lambda: any((b"nack", 2) in batch for batch in batches))
+            [parked] = await raw_read(real.url, f"{topic}-s-DLQ", 1)
+
+        assert takes, "the subscriber no longer takes its batches through native.take_ready"
+        assert batches[0] == [(body, 1) for body in backlog]
+        # Only the nacked message came back; the acked, rejected and unsettled did not.
+        assert sorted(x for batch in batches for x in batch) == sorted(
+            [(body, 1) for body in backlog] + [(b"nack", 2)]
+        )
+        assert parked.data() == b"reject"
+        props = parked.properties()
+        assert props["DLQ_REASON"] == "out-of-stock"
+        assert props["REAL_TOPIC"] == topic
+        assert props["DLQ_SUBSCRIPTION"] == "s"
+        assert props["DLQ_ATTEMPTS"] == "1"
+        assert "DLQ_EXCEPTION_TYPE" not in props
+        assert await leftovers(real, topic) == [], "a settled message is still pending"
+
+    async def test_a_raising_batch_handler_is_split_then_each_redelivered_then_dlq(
+        self, real: RealBroker, topic: str
+    ) -> None:
+        await publish_backlog(real, topic, b"ok-1", b"poison-1", b"poison-2", b"ok-2")
+        broker = make_broker(real)
+        seen: list[tuple[bytes, int]] = []
+        batches: list[list[bytes]] = []
+
+        @broker.subscriber(
+            topic,
+            subscription="s",
+            batch=True,
+            decoder=raw_body,
+            negative_ack_delay=0.1,
+            dead_letter=DeadLetterPolicy(max_redeliveries=2),
+        )
+        async def handle(bodies: list[bytes]) -> None:
+            deliveries = current_batch(broker.context).deliveries
+            batches.append(list(bodies))
+            seen.extend((b, d.attempt) for b, d in zip(bodies, deliveries, strict=True))
+            for body, delivery in zip(bodies, deliveries, strict=True):
+                if body.startswith(b"ok"):
+                    await delivery.ack()
+            if any(body.startswith(b"poison") for body in bodies):
+                raise ValueError("poison in the batch")
+
+        async with running(broker):
+            await eventually(lambda: (b"poison-1", 1) in seen)
+            await broker.publish(b"ok-after", topic)
+            parked = await raw_read(real.url, f"{topic}-s-DLQ", 2)
+
+        def attempts(body: bytes) -> list[int]:
+            return [attempt for b, attempt in seen if b == body]
+
+        # Nobody knows which message failed a batch: each is tried again alone first.
+        assert [b"poison-1"] in batches and [b"poison-2"] in batches
+        assert sorted(set(attempts(b"poison-1"))) == [1, 2, 3]
+        assert sorted(set(attempts(b"poison-2"))) == [1, 2, 3]
+        # Settled before the handler raised: not redelivered with the failed ones.
+        assert attempts(b"ok-1") == attempts(b"ok-2") == attempts(b"ok-after") == [1]
+        # The failing messages did not hold up the one published after them.
+        assert seen.index((b"ok-after", 1)) < seen.index((b"poison-1", 3))
+        assert sorted(m.data() for m in parked) == [b"poison-1", b"poison-2"]
+        for message in parked:
+            props = message.properties()
+            assert props["DLQ_REASON"] == "max-redeliveries"
+            assert props["DLQ_EXCEPTION_TYPE"] == "ValueError"
+            assert props["DLQ_EXCEPTION_MESSAGE"] == "poison in the batch"
+            assert props["DLQ_ATTEMPTS"] == "3"
+        assert await leftovers(real, topic) == []
+
+    async def test_an_undecodable_message_in_a_batch_dead_letters_only_itself(
+        self, real: RealBroker, topic: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        backlog = [Order(id=1, item="a"), b"not json", Order(id=3, item="c")]
+        await publish_backlog(real, topic, *backlog)
+        first_batch_of(monkeypatch, 3)
+        broker = make_broker(real)
+        handled: list[int] = []
+
+        @broker.subscriber(topic, subscription="s", batch=True, negative_ack_delay=0.1)
+        async def handle(orders: list[Order]) -> None:
+            handled.extend(order.id for order in orders)
+
+        async with running(broker):
+            [parked] = await raw_read(real.url, f"{topic}-s-DLQ", 1)
+            assert parked.data() == b"not json", f"{parked.data()!r} parked"
+            assert parked.properties()["DLQ_REASON"] == "undecodable"
+            # The valid ones failed only for the company they kept: they come again.
+            await eventually(lambda: sorted(handled) == [1, 3], timeout=10)
+
+    async def test_graceful_stop_lets_the_in_flight_batch_finish_and_acks_it(
+        self, real: RealBroker, topic: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        backlog = [f"m{n}".encode() for n in range(20)]
+        await publish_backlog(real, topic, *backlog)
+        takes = first_batch_of(monkeypatch, 5)
+        broker = make_broker(real)
+        started: list[list[bytes]] = []
+        finished: list[list[bytes]] = []
+
+        @broker.subscriber(topic, subscription="s", batch=True, decoder=raw_body)
+        async def handle(bodies: list[bytes]) -> None:
+            started.append(bodies)
+            await asyncio.sleep(0.5)
+            finished.append(bodies)
+
+        await broker.start()
+        await eventually(lambda: bool(started), timeout=10)
+        await broker.stop()
+
+        assert takes, "the subscriber no longer takes its batches through native.take_ready"
+        # The batch in flight finished; the next one, already taken, never started.
+        assert started == finished == [backlog[:5]]
+        # The finished batch was acknowledged, and everything after it comes again.
+        assert sorted(await leftovers(real, topic)) == sorted(backlog[5:])
 
     async def test_get_one_timeouts_lose_no_message(self, real: RealBroker, topic: str) -> None:
         broker = make_broker(real)

@@ -110,7 +110,7 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
         if self.calls:
             await self._open_consumer()
             if self.batch:
-                self._batches = KeySetDispatcher(self.consume, self.max_workers)
+                self._batches = KeySetDispatcher(self._consume_batch, self.max_workers)
                 self.add_task(self._consume_batches)
             else:
                 if self.max_workers > 1:
@@ -197,6 +197,13 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
                 return  # not acknowledged: redelivered when the consumer closes
             batch = DeliveryBatch([Delivery(raw, settler) for raw in raws])
             await batches.submit(batch, batch.keys())
+
+    async def _consume_batch(self, batch: DeliveryBatch) -> None:
+        await self.consume(batch)
+        if batch.split:
+            # The handler failed for the batch as a whole: each message again, alone.
+            for delivery in batch.unsettled():
+                await self.consume(DeliveryBatch([delivery]))
 
     async def _receive(self) -> Any | None:
         """The next message; None after a failed receive (logged, then backed off)."""
