@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     log_level: str = "WARNING"  # read by the CLI before anything else
     # Commands in flight per command topic, received as two batches of half as many.
-    command_concurrency: int = 256
+    command_concurrency: int = 512
     # Commands written in one transaction at most (micro-batched Unit of Work).
     command_batch_size: int = 500
     # A command rejected for a reason that arrival order can cause (e.g. `activar` before
