@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain import Campana
 
+from .keys import where_one_of
 from .records import CommandRecord, OutboxMessage
 from .schema import campaigns, command_log
 from .snapshot import from_snapshot
@@ -40,22 +41,27 @@ async def load(
     connection: AsyncConnection, command_ids: Iterable[str], campaign_ids: Iterable[str]
 ) -> Loaded:
     command_ids, campaign_ids = list(set(command_ids)), list(set(campaign_ids))
+    dialect = connection.dialect.name
     rows = await connection.execute(
-        select(command_log).where(command_log.c.command_id.in_(command_ids))
+        where_one_of(select(command_log), command_log.c.command_id, command_ids, dialect)
     )
     commands = {r.command_id: record_from_row(r._mapping) for r in rows}
     rows = await connection.execute(
-        select(campaigns.c.snapshot, campaigns.c.version).where(campaigns.c.id.in_(campaign_ids))
+        where_one_of(
+            select(campaigns.c.snapshot, campaigns.c.version),
+            campaigns.c.id,
+            campaign_ids,
+            dialect,
+        )
     )
     loaded = {r.snapshot["id"]: from_snapshot(r.snapshot, r.version) for r in rows}
     creations: dict[str, CommandRecord] = {}
     if loaded:
+        created = select(command_log).where(
+            command_log.c.command_type == "crear-campana", command_log.c.status == "applied"
+        )
         rows = await connection.execute(
-            select(command_log).where(
-                command_log.c.campana_id.in_(list(loaded)),
-                command_log.c.command_type == "crear-campana",
-                command_log.c.status == "applied",
-            )
+            where_one_of(created, command_log.c.campana_id, list(loaded), dialect)
         )
         creations = {r.campana_id: record_from_row(r._mapping) for r in rows}
     return Loaded(commands, loaded, creations)

@@ -7,6 +7,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .keys import where_one_of
 from .records import OutboxMessage, PendingMessage
 from .schema import outbox, relay_lease
 
@@ -38,10 +39,9 @@ async def fetch_pending(engine: AsyncEngine, limit: int) -> list[PendingMessage]
 async def mark_published(engine: AsyncEngine, seqs: list[int]) -> None:
     if not seqs:
         return
+    marked = update(outbox).values(published_at=datetime.now(UTC))
     async with engine.begin() as connection:
-        await connection.execute(
-            update(outbox).where(outbox.c.seq.in_(seqs)).values(published_at=datetime.now(UTC))
-        )
+        await connection.execute(where_one_of(marked, outbox.c.seq, seqs, engine.dialect.name))
 
 
 async def count_pending(engine: AsyncEngine) -> int:
