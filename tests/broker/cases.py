@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from adapters.embedded_pulsar import free_port
 from adapters.pulsar import (
     DeadLetterPolicy,
+    OutgoingMessage,
     PublishError,
     PulsarBroker,
     PulsarMessage,
@@ -607,6 +608,45 @@ class RealBrokerCases:
         assert len(ids) == 500
         messages = await raw_read(real.url, topic, 500)
         assert [m.data().decode() for m in messages] == [f"m{n}" for n in range(500)]
+
+    async def test_send_many_stores_each_topics_bytes_in_order_with_keys_and_properties(
+        self, real: RealBroker, topic: str
+    ) -> None:
+        broker = make_broker(real, batching=True)
+        other = f"{topic}-other"
+        # More than the producer's in-flight bound (1000): sent in chunks, still in order.
+        messages = [
+            OutgoingMessage(
+                topic if n % 3 else other, f"m{n}".encode(), {"n": str(n)}, key=f"k{n % 7}"
+            )
+            for n in range(1500)
+        ]
+        async with running(broker):
+            results = await broker.send_many(messages)
+        assert not [r for r in results if isinstance(r, BaseException)]
+        for name in (topic, other):
+            sent = [m for m in messages if m.topic == name]
+            received = await raw_read(real.url, name, len(sent))
+            assert [m.data() for m in received] == [m.payload for m in sent]
+            assert [m.properties()["n"] for m in received] == [m.properties["n"] for m in sent]
+            assert [m.partition_key() for m in received] == [m.key for m in sent]
+
+    async def test_send_many_reports_the_one_message_the_broker_did_not_store(
+        self, real: RealBroker, topic: str
+    ) -> None:
+        broker = make_broker(real)
+        too_big = b"x" * (6 * 1024 * 1024)  # over the 5 MB message size limit
+        messages = [
+            OutgoingMessage(topic, b"first", {}),
+            OutgoingMessage(topic, too_big, {}),
+            OutgoingMessage(topic, b"third", {}),
+        ]
+        async with running(broker):
+            first, failed, third = await broker.send_many(messages)
+        assert isinstance(failed, PublishError), failed
+        assert topic in str(failed)
+        assert not isinstance(first, BaseException) and not isinstance(third, BaseException)
+        assert [m.data() for m in await raw_read(real.url, topic, 2)] == [b"first", b"third"]
 
     async def test_ping_answers_with_a_real_round_trip(self, real: RealBroker) -> None:
         broker = make_broker(real)
