@@ -19,12 +19,9 @@ class KeyOrderedDispatcher(Generic[T]):
     __slots__ = ("_handle", "_max_workers", "_queues", "_slots", "_tasks")
 
     def __init__(self, handle: Callable[[T], Awaitable[object]], max_workers: int) -> None:
-        if max_workers < 1:
-            msg = f"max_workers must be >= 1, got {max_workers}"
-            raise ValueError(msg)
         self._handle = handle
         self._max_workers = max_workers
-        self._slots = asyncio.Semaphore(max_workers)
+        self._slots = _slots(max_workers)
         self._queues: dict[Hashable, deque[T]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -77,7 +74,7 @@ class KeyOrderedDispatcher(Generic[T]):
         await _cancel_all(self._tasks)
         # A task cancelled before it first ran never reached its finally blocks.
         self._queues.clear()
-        self._slots = asyncio.Semaphore(self._max_workers)
+        self._slots = _slots(self._max_workers)
 
 
 class KeySetDispatcher(Generic[T]):
@@ -88,12 +85,9 @@ class KeySetDispatcher(Generic[T]):
     __slots__ = ("_handle", "_max_workers", "_running", "_slots")
 
     def __init__(self, handle: Callable[[T], Awaitable[object]], max_workers: int) -> None:
-        if max_workers < 1:
-            msg = f"max_workers must be >= 1, got {max_workers}"
-            raise ValueError(msg)
         self._handle = handle
         self._max_workers = max_workers
-        self._slots = asyncio.Semaphore(max_workers)
+        self._slots = _slots(max_workers)
         self._running: dict[asyncio.Task[None], AbstractSet[Hashable]] = {}
 
     async def submit(self, item: T, keys: AbstractSet[Hashable]) -> None:
@@ -119,7 +113,14 @@ class KeySetDispatcher(Generic[T]):
     async def cancel(self) -> None:
         """Cancel every running item and start afresh with every slot free."""
         await _cancel_all(self._running)
-        self._slots = asyncio.Semaphore(self._max_workers)
+        self._slots = _slots(self._max_workers)
+
+
+def _slots(max_workers: int) -> asyncio.Semaphore:
+    if max_workers < 1:
+        msg = f"max_workers must be >= 1, got {max_workers}"
+        raise ValueError(msg)
+    return asyncio.Semaphore(max_workers)
 
 
 async def _cancel_all(tasks: Iterable["asyncio.Task[None]"]) -> None:
