@@ -7,10 +7,9 @@ from typing import TypeVar
 from faststream._internal.context.repository import ContextRepo
 from faststream.message import StreamMessage
 
-from .delivery import FINAL_FAILURES, Delivery, DeliveryBatch
+from .delivery import Delivery, DeliveryBatch
 
 __all__ = (
-    "FINAL_FAILURES",
     "PulsarBatchMessage",
     "PulsarMessage",
     "current_batch",
