@@ -1,7 +1,12 @@
-"""Topic names of the public contract: one message type per topic, versioned in the name.
+"""Topic names of the public contract, versioned in the name.
 
-``persistent://public/default/alpes.campanas.comandos.<command>.v1`` carries commands in,
-``persistent://public/default/alpes.campanas.eventos.<event>.v1`` carries events out.
+v2: one ordered stream each way, keyed by the campaign id: every command on
+``persistent://public/default/alpes.campanas.comandos.v2``, every event on
+``persistent://public/default/alpes.campanas.eventos.v2``.
+
+v1 (deprecated): one message type per topic,
+``persistent://public/default/alpes.campanas.comandos.<command>.v1`` in and
+``persistent://public/default/alpes.campanas.eventos.<event>.v1`` out.
 Names are ASCII kebab-case (Pulsar topic names allow no "ñ").
 """
 
@@ -40,5 +45,10 @@ EVENT_NAMES = (
     "comando-rechazado",
 )
 
+# v2: the two ordered streams.
+COMMANDS_V2 = f"{NAMESPACE}/{PREFIX}.comandos.v2"
+EVENTS_V2 = f"{NAMESPACE}/{PREFIX}.eventos.v2"
+
+# v1 (deprecated): a topic per message type.
 COMMAND_TOPICS = {name: command_topic(name) for name in COMMAND_NAMES}
 EVENT_TOPICS = {name: event_topic(name) for name in EVENT_NAMES}
