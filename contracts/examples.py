@@ -1,9 +1,14 @@
-"""The example body of each v1 command, as shipped in contracts/v1/examples/."""
+"""The example body of each command, as shipped in contracts/v<N>/examples/."""
 
 from pathlib import Path
 
-EXAMPLES = Path(__file__).parent / "v1" / "examples"
+ROOT = Path(__file__).parent
+EXAMPLES = ROOT / "v1" / "examples"
 
 
-def example(command: str) -> bytes:
-    return (EXAMPLES / f"{command}.json").read_bytes()
+def examples_dir(version: int) -> Path:
+    return ROOT / f"v{version}" / "examples"
+
+
+def example(command: str, version: int = 1) -> bytes:
+    return (examples_dir(version) / f"{command}.json").read_bytes()
