@@ -10,14 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.engine import create_engine
 from adapters.database.migrate import require_head
-from adapters.database.unit_of_work import SqlUnitOfWork
 from adapters.pulsar import APACHE_PULSAR, PULSAR_LITE, PulsarBroker, PulsarSecurity
-from contracts.topics import EVENT_TOPICS
+from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from contracts.v1 import EVENTS
 
 from . import notifications, projector
 from .campaigns import worker as command_worker
 from .campaigns.batch import BatchingProcessor
+from .campaigns.render import EventRenderer
 from .relay import BrokerEventPublisher, OutboxRelay
 from .settings import Settings
 
@@ -75,19 +75,20 @@ def build(
     runtime = Runtime(settings, broker, engine, app)
 
     if "commands" in workers:
-        runtime.command_batcher = BatchingProcessor(engine, max_batch=settings.command_batch_size)
+        runtime.command_batcher = BatchingProcessor(
+            engine,
+            max_batch=settings.command_batch_size,
+            renderer=EventRenderer(v1=settings.publish_v1_events),
+        )
         command_worker.register(
-            broker,
-            lambda: SqlUnitOfWork(engine),
-            concurrency=settings.command_concurrency,
-            settle_seconds=settings.command_settle_seconds,
-            settle_attempts=settings.command_settle_attempts,
-            processor=runtime.command_batcher,
+            broker, runtime.command_batcher, concurrency=settings.command_concurrency
         )
     if "relay" in workers:
         runtime.relay = OutboxRelay(engine, BrokerEventPublisher(broker))
+        # Declared for FastStream's AsyncAPI document: what the relay publishes (the
+        # contract's own document, with every message of the stream, is contracts.asyncapi).
+        broker.publisher(EVENTS_V2, title="eventos.v2:published")
         for name, topic in EVENT_TOPICS.items():
-            # Declared for the AsyncAPI document: what the relay publishes, with its schema.
             broker.publisher(topic, schema=EVENTS[name], title=f"{name}.v1:published")
     if "projector" in workers:
         runtime.event_batcher = projector.register(broker, engine)

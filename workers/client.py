@@ -11,10 +11,15 @@ from adapters.database.command_status import command_status
 from adapters.database.records import CommandRecord
 from adapters.pulsar import PulsarBroker
 from contracts import properties as p
-from contracts.topics import COMMAND_TOPICS
-from contracts.v1 import COMMANDS, ComandoCampanaV1
+from contracts import v1, v2
+from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
 
 from .campaigns.rejection import Rejection
+
+CONTRACTS: dict[int, dict[str, type[pydantic.BaseModel]]] = {
+    1: dict(v1.COMMANDS),
+    2: dict(v2.COMMANDS),
+}
 
 
 @dataclass(frozen=True)
@@ -24,15 +29,19 @@ class SentCommand:
     campana_id: str
 
 
-def validate(command_type: str, body: bytes) -> ComandoCampanaV1:
-    """Check a body against the v1 schema before sending; raises Rejection naming the field."""
-    if command_type not in COMMANDS:
-        msg = f"unknown command {command_type!r}; expected one of {', '.join(COMMANDS)}"
+def validate(command_type: str, body: bytes, contract: int = 2) -> str:
+    """Check a body against the contract's schema before sending; returns the campaign id
+    it names, or raises Rejection naming the field."""
+    models = CONTRACTS[contract]
+    if command_type not in models:
+        msg = f"unknown command {command_type!r}; expected one of {', '.join(models)}"
         raise Rejection("UNKNOWN_COMMAND", None, msg)
     try:
-        return COMMANDS[command_type].model_validate_json(body)
+        command = models[command_type].model_validate_json(body)
     except pydantic.ValidationError as error:
         raise Rejection.from_validation(error) from error
+    campana_id: str = command.campana_id  # type: ignore[attr-defined]
+    return campana_id
 
 
 async def send_command(
@@ -42,17 +51,29 @@ async def send_command(
     *,
     command_id: str | None = None,
     correlation_id: str | None = None,
+    expected_version: int | None = None,
+    contract: int = 2,
 ) -> SentCommand:
-    command = validate(command_type, body)
+    """Publish one command as the contract says: v2 on the command stream, keyed by its
+    campaign, with its name in ``command_type``; v1 (deprecated) on its own topic."""
+    campana_id = validate(command_type, body, contract)
     command_id = command_id or str(uuid.uuid4())
+    headers = {p.COMMAND_ID: command_id, "content-type": "application/json"}
+    if contract == 2:
+        headers[p.COMMAND_TYPE] = command_type
+        if expected_version is not None:
+            headers[p.EXPECTED_VERSION] = str(expected_version)
+    elif expected_version is not None:
+        msg = "expected_version is a v2 property; v1 topics have no optimistic concurrency"
+        raise ValueError(msg)
     await broker.publish(
         body,
-        COMMAND_TOPICS[command_type],
-        key=command.campana_id,
-        headers={p.COMMAND_ID: command_id, "content-type": "application/json"},
+        COMMANDS_V2 if contract == 2 else COMMAND_TOPICS[command_type],
+        key=campana_id,
+        headers=headers,
         correlation_id=correlation_id or command_id,
     )
-    return SentCommand(command_id, command_type, command.campana_id)
+    return SentCommand(command_id, command_type, campana_id)
 
 
 async def wait_for_outcome(

@@ -1,12 +1,13 @@
 """The outbox relay: publishes committed outbox rows to their topics, in order per campaign.
 
 One relay holds the lease at a time (others wait as hot standbys). It reads pending rows
-in commit order and sends them in rounds: the first pending row of every campaign, all
-in flight at once, then (once the broker has confirmed those) the second row of every
-campaign, and so on. So each campaign's events go out one after another, each confirmed
-before the next, even across topics; a campaign whose send failed sends nothing more in
-this batch. Then the rows sent are marked published. A crash between a send and the mark
-sends those rows again: events carry a stable ``event_id`` so consumers drop the repeat.
+in commit order and sends them in rounds: the first pending row of every campaign and
+contract version, all in flight at once, then (once the broker has confirmed those) the
+second row of each, and so on. So a campaign's events of one version go out one after
+another, each confirmed before the next, even across v1's topics; a campaign whose send
+failed sends nothing more of that version in this batch. Then the rows sent are marked
+published. A crash between a send and the mark sends those rows again: events carry a
+stable ``event_id`` so consumers drop the repeat.
 """
 
 import asyncio
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.database import outbox_store
 from adapters.database.records import OutboxMessage, PendingMessage
 from adapters.pulsar import OutgoingMessage, PulsarBroker
+from contracts.properties import SCHEMA_VERSION
 
 log = logging.getLogger("alpes.relay")
 
@@ -96,9 +98,9 @@ class OutboxRelay:
         if not pending:
             return 0
         sent: list[int] = []
-        failed: dict[str, BaseException] = {}  # campaign -> why its round failed
+        failed: dict[Stream, BaseException] = {}  # why a stream's round failed
         for round_ in _rounds(pending):
-            rows = [row for row in round_ if row.message.key not in failed]
+            rows = [row for row in round_ if _stream(row) not in failed]
             if not rows:
                 break
             errors = await self._publisher.publish_events([row.message for row in rows])
@@ -106,7 +108,7 @@ class OutboxRelay:
                 if error is None:
                     sent.append(row.seq)
                 else:
-                    failed[row.message.key] = error
+                    failed[_stream(row)] = error
         await outbox_store.mark_published(self._engine, sent)
         self.published += len(sent)
         if failed:
@@ -114,13 +116,22 @@ class OutboxRelay:
         return len(sent)
 
 
+Stream = tuple[str, str | None]
+
+
+def _stream(row: PendingMessage) -> Stream:
+    """What must go out in order: a campaign's messages of one contract version."""
+    return row.message.key, row.message.properties.get(SCHEMA_VERSION)
+
+
 def _rounds(pending: Sequence[PendingMessage]) -> list[list[PendingMessage]]:
-    """Round k holds the k-th pending row of each campaign, in commit order."""
+    """Round k holds the k-th pending row of each stream, in commit order."""
     rounds: list[list[PendingMessage]] = []
-    seen: dict[str, int] = {}
+    seen: dict[Stream, int] = {}
     for row in pending:
-        k = seen.get(row.message.key, 0)
-        seen[row.message.key] = k + 1
+        stream = _stream(row)
+        k = seen.get(stream, 0)
+        seen[stream] = k + 1
         if k == len(rounds):
             rounds.append([])
         rounds[k].append(row)

@@ -22,11 +22,8 @@ class Settings(BaseSettings):
     command_concurrency: int = 512
     # Commands written in one transaction at most (micro-batched Unit of Work).
     command_batch_size: int = 500
-    # A command rejected for a reason that arrival order can cause (e.g. `activar` before
-    # its `crear`, published on another topic) is retried until it is this old.
-    command_settle_seconds: float = 5.0
-    # ...and for at least this many deliveries (after an outage, everything is old).
-    command_settle_attempts: int = 8
+    # Publish every event on the deprecated v1 topics too, besides the v2 stream.
+    publish_v1_events: bool = True
     notification_sender: str = "log"  # log | smtp
     notification_file: Path | None = None
     smtp_host: str = "localhost"

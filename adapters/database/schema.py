@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -35,13 +36,15 @@ outbox = Table(
     "outbox",
     metadata,
     Column("seq", _SEQ, primary_key=True, autoincrement=True),
-    Column("event_id", String(64), nullable=False, unique=True),
+    # The same event goes out once per contract version, each on its own topic.
+    Column("event_id", String(64), nullable=False),
     Column("topic", String(255), nullable=False),
     Column("key", String(64), nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Column("properties", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("event_id", "topic", name="uq_outbox_event_topic"),
 )
 Index(
     "ix_outbox_unpublished",

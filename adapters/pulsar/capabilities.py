@@ -23,6 +23,10 @@ class BrokerCapabilities:
     # ("Topic has no messages") instead of False.
     reader_fails_on_empty_topic: bool = False
 
+    @property
+    def key_shared(self) -> bool:
+        return SubscriptionType.KEY_SHARED in self.subscription_types
+
     def require_subscription_type(self, subscription_type: SubscriptionType) -> None:
         if subscription_type not in self.subscription_types:
             allowed = ", ".join(sorted(t.value for t in self.subscription_types))

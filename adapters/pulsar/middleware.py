@@ -19,7 +19,10 @@ class FailureCapture(BaseMiddleware[Any, Any]):
         exc_val: BaseException | None = None,
         exc_tb: TracebackType | None = None,
     ) -> bool | None:
-        if exc_val is None or isinstance(exc_val, HandlerException):
+        if isinstance(exc_val, HandlerException):
+            # RejectMessage / NackMessage raised `from` the reason: the reason is the failure.
+            exc_val = exc_val.__cause__
+        if exc_val is None:
             return False
         if isinstance(self.msg, Delivery):
             self.msg.failure = exc_val

@@ -53,3 +53,47 @@ async def test_broker_deduplication_drops_a_resent_sequence_id(
             )
     messages = await raw_read(apache_pulsar.url, topic, 3)
     assert [m.data().decode() for m in messages] == ["seq-1", "seq-2", "seq-3"]
+
+
+async def test_send_many_batches_by_key_so_key_shared_consumers_get_whole_keys(
+    apache_pulsar: RealBroker, topic: str
+) -> None:
+    """The relay sends with batching on: each batch must hold one key, or a Key_Shared
+    subscription hands another key's messages to the consumer of the batch's first key."""
+    import pulsar
+
+    from adapters.pulsar import OutgoingMessage
+    from tests.support.raw import raw_client
+
+    async with raw_client(apache_pulsar.url) as client:
+        consumers = [
+            await client.subscribe(topic, "whole-keys", consumer_type=pulsar.ConsumerType.KeyShared,
+                                   initial_position=pulsar.InitialPosition.Earliest)
+            for _ in range(2)
+        ]
+        broker = make_broker(apache_pulsar, batching=True)
+        messages = [OutgoingMessage(topic, f"m{n}".encode(), {}, key=f"k{n % 40}")
+                    for n in range(800)]
+        async with running(broker):
+            assert not [r for r in await broker.send_many(messages)
+                        if isinstance(r, BaseException)]
+        owners: dict[str, set[int]] = {}
+        received: list[str] = []
+        counted = asyncio.Event()
+
+        async def drain(index: int, consumer: pulsar.asyncio.Consumer) -> None:
+            while True:  # until its consumer is closed
+                message = await consumer.receive()
+                await consumer.acknowledge(message)
+                owners.setdefault(message.partition_key(), set()).add(index)
+                received.append(message.partition_key())
+                if len(received) == len(messages):
+                    counted.set()
+
+        tasks = [asyncio.create_task(drain(i, c)) for i, c in enumerate(consumers)]
+        await asyncio.wait_for(counted.wait(), 60)
+        for consumer in consumers:
+            await consumer.close()  # ends the pending receives
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert len(owners) == 40
+    assert all(len(consumers_of) == 1 for consumers_of in owners.values()), owners

@@ -11,7 +11,8 @@ from adapters.database.engine import create_engine
 from adapters.database.schema import campaigns, command_log, outbox
 from adapters.database.unit_of_work import SqlUnitOfWork
 from contracts.examples import example
-from workers.campaigns.handler import CommandEnvelope, handle_command
+from workers.campaigns.handler import handle_command
+from workers.campaigns.incoming import CommandEnvelope
 
 
 @pytest.fixture
@@ -30,10 +31,11 @@ async def run(engine: AsyncEngine, command: str, body: bytes | dict[str, object]
     return await handle_command(envelope(command, body, cid), lambda: SqlUnitOfWork(engine))
 
 
-async def outbox_rows(engine: AsyncEngine) -> list[dict[str, object]]:
+async def outbox_rows(engine: AsyncEngine, version: int = 1) -> list[dict[str, object]]:
+    """The outbox rows of one contract version's topics, in commit order."""
     async with engine.connect() as c:
         rows = (await c.execute(select(outbox).order_by(outbox.c.seq))).mappings().all()
-    return [dict(r) for r in rows]
+    return [dict(r) for r in rows if r["properties"]["schema_version"] == str(version)]
 
 
 async def test_the_seed_example_creates_a_campaign_with_its_event_in_the_outbox(
@@ -99,6 +101,14 @@ async def test_a_full_lifecycle_bumps_the_version_once_per_command(engine: Async
     ]
     assert [r["properties"]["aggregate_version"] for r in rows] == [  # type: ignore[index]
         str(v) for v in range(1, 9)
+    ]
+    # The same events on the v2 stream: one topic, the campaign as key, the same ids.
+    v2 = await outbox_rows(engine, version=2)
+    assert {r["topic"] for r in v2} == {"persistent://public/default/alpes.campanas.eventos.v2"}
+    assert {r["key"] for r in v2} == {"c-12345"}
+    assert [r["event_id"] for r in v2] == [r["event_id"] for r in rows]
+    assert [r["properties"]["event_type"] for r in v2] == [  # type: ignore[index]
+        r["properties"]["event_type"] for r in rows  # type: ignore[index]
     ]
 
 

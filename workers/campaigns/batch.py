@@ -9,24 +9,24 @@ its message only after the batch is committed.
 """
 
 import copy
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database import batch as store
-from adapters.database.errors import ConcurrencyError
+from adapters.database.errors import is_transient
 from adapters.database.records import CommandRecord, OutboxMessage
 from adapters.database.unit_of_work import SqlUnitOfWork
 from domain import Campana
 
 from ..group_commit import GroupCommit
-from .handler import CommandEnvelope, Outcome, apply_in, handle_command
+from .handler import DEFAULT_RENDERER, Outcome, apply_in, handle_command
+from .incoming import CommandEnvelope, IncomingCommand, decode
+from .render import EventRenderer
 
 log = logging.getLogger("alpes.commands.batch")
 
@@ -121,12 +121,29 @@ class _ItemUnitOfWork:
         state.outbox.extend(self.outbox.added)
 
 
+class KeyHeld(Exception):
+    """Not tried: an earlier command of the same campaign failed in this batch. It is
+    tried again after that one, never before it, so a campaign's commands keep their
+    order."""
+
+    def __init__(self, campana_id: str) -> None:
+        super().__init__(f"held behind an earlier command of campaign {campana_id!r}")
+
+
 class BatchingProcessor:
     """Commands in micro-batches: one transaction per batch, one outcome per command."""
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 500, max_wait: float = 0.002):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_batch: int = 500,
+        max_wait: float = 0.002,
+        renderer: EventRenderer = DEFAULT_RENDERER,
+    ):
         self._engine = engine
-        self._group: GroupCommit[tuple[CommandEnvelope, bool], Outcome] = GroupCommit(
+        self.renderer = renderer
+        self._group: GroupCommit[IncomingCommand, Outcome] = GroupCommit(
             self._process, max_batch=max_batch, max_wait=max_wait
         )
 
@@ -134,53 +151,67 @@ class BatchingProcessor:
     def batches(self) -> int:
         return self._group.batches
 
-    async def submit(self, envelope: CommandEnvelope, *, defer: bool = False) -> Outcome:
-        return await self._group.submit((envelope, defer))
+    async def submit(self, command: CommandEnvelope | IncomingCommand) -> Outcome:
+        incoming = decode(command) if isinstance(command, CommandEnvelope) else command
+        return await self._group.submit(incoming)
 
     async def submit_many(
-        self, items: Sequence[tuple[CommandEnvelope, bool]]
+        self, commands: Sequence[IncomingCommand]
     ) -> list[Outcome | BaseException]:
-        """Commands (each with its ``defer``) applied in this order, one result each."""
-        return await self._group.submit_many(items)
+        """Commands applied in this order, one result each."""
+        return await self._group.submit_many(commands)
 
     async def close(self) -> None:
         await self._group.close()
 
-    async def _process(
-        self, items: list[tuple[CommandEnvelope, bool]]
-    ) -> list[Outcome | BaseException]:
+    async def _process(self, items: list[IncomingCommand]) -> list[Outcome | BaseException]:
         try:
             return await self._in_one_transaction(items)
-        except ConcurrencyError as conflict:
-            # Another worker changed one of these campaigns: one transaction each, one
-            # after another (side by side they would only conflict with each other).
-            log.info("batch of %d conflicted (%s); one by one", len(items), conflict)
-            results: list[Outcome | BaseException] = []
-            for envelope, defer in items:
-                try:
-                    results.append(
-                        await handle_command(
-                            envelope, lambda: SqlUnitOfWork(self._engine), defer=defer
-                        )
+        except Exception as error:
+            if is_transient(error):
+                raise  # the database is away: the whole batch waits and is tried again
+            # Another worker changed one of these campaigns (ConcurrencyError), or one
+            # command's rows cannot be written: one transaction each, one after another,
+            # so that the conflict is resolved and a bad row fails alone.
+            log.info("batch of %d failed (%s); one by one", len(items), error)
+            return await self._one_by_one(items)
+
+    async def _one_by_one(self, items: list[IncomingCommand]) -> list[Outcome | BaseException]:
+        results: list[Outcome | BaseException] = []
+        held: set[str] = set()
+        for incoming in items:
+            key = incoming.campana_id
+            if key is not None and key in held:
+                results.append(KeyHeld(key))
+                continue
+            try:
+                results.append(
+                    await handle_command(
+                        incoming, lambda: SqlUnitOfWork(self._engine), self.renderer
                     )
-                except Exception as error:
-                    results.append(error)
-            return results
+                )
+            except Exception as error:
+                results.append(error)
+                if key is not None:
+                    held.add(key)
+        return results
 
     async def _in_one_transaction(
-        self, items: list[tuple[CommandEnvelope, bool]]
+        self, items: list[IncomingCommand]
     ) -> list[Outcome | BaseException]:
         async with self._engine.begin() as connection:
             loaded = await store.load(
                 connection,
-                (envelope.command_id for envelope, _ in items),
-                (campaign for envelope, _ in items if (campaign := _campaign_of(envelope))),
+                (incoming.command_id for incoming in items),
+                (campaign for incoming in items if (campaign := incoming.campana_id)),
             )
             state = _BatchState(loaded)
             outcomes: list[Outcome | BaseException] = []
-            for envelope, defer in items:
+            for incoming in items:
                 try:
-                    outcomes.append(await apply_in(envelope, _ItemUnitOfWork(state), defer))
+                    outcomes.append(
+                        await apply_in(incoming, _ItemUnitOfWork(state), self.renderer)
+                    )
                 except Exception as error:  # isolated: only this command fails
                     outcomes.append(error)
             changed = [
@@ -190,18 +221,3 @@ class BatchingProcessor:
             ]
             await store.write(connection, changed, state.outbox, state.new_records)
         return outcomes
-
-
-def _campaign_of(envelope: CommandEnvelope) -> str | None:
-    """The campaign a command names, for loading it up front (decoding comes later)."""
-    try:
-        body = orjson.loads(envelope.body)
-    except ValueError:
-        try:  # what orjson refuses and json takes (NaN, ...); the handler judges it later
-            body = json.loads(envelope.body)
-        except ValueError:
-            return None
-    if not isinstance(body, dict):
-        return None
-    value = body.get("id" if envelope.command_type == "crear-campana" else "campana_id")
-    return value if isinstance(value, str) else None

@@ -1,25 +1,22 @@
 """Apply one command: exactly one outcome, applied, duplicate or rejected.
 
 Inside one Unit of Work: look the command id up (a re-sent command is a duplicate),
-decode and validate the v1 body, apply it to the aggregate, and write the campaign, its
-outbox events and the command record together. A rejection is written the same way, with
-a ``comando-rechazado`` event instead. A concurrent change of the same campaign is caught
-by its version and the whole command is tried again.
+check the expected version, apply the command to the aggregate, and write the campaign,
+its outbox events and the command record together. A rejection is written the same way,
+with a ``comando-rechazado`` event instead. Rejections are final: the broker delivers a
+campaign's v2 commands in the order sent, so no rejection waits for a later arrival. A
+concurrent change of the same campaign is caught by its version and the whole command is
+tried again.
 """
 
 import asyncio
-import hashlib
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-import pydantic
-
 from adapters.database.errors import ConcurrencyError
-from adapters.database.records import CommandRecord, OutboxMessage
-from contracts.topics import event_topic
-from contracts.v1 import COMMANDS, ComandoCampanaV1, ComandoRechazadoV1
+from adapters.database.records import CommandRecord
 from domain import (
     ActivarCampana,
     AgregarParticipante,
@@ -36,34 +33,14 @@ from domain import (
 )
 
 from ..ports import UnitOfWork, UnitOfWorkFactory
+from .incoming import CommandEnvelope, IncomingCommand, decode
 from .rejection import Rejection
-from .translate import event_id, event_properties, to_domain, to_integration
+from .render import EventMeta, EventRenderer, event_id
 
-MAX_BODY_BYTES = 256 * 1024
 MAX_ATTEMPTS = 8
 
-# Rejections that can be an artefact of arrival order: each command type has its own
-# topic, so `activar` can overtake the `crear` published just before it. Such a command
-# is deferred (tried again shortly) while it is young, and rejected only once it is not.
-DEFERRABLE = frozenset(
-    {
-        "UNKNOWN_CAMPAIGN",
-        "ILLEGAL_TRANSITION",
-        "UNKNOWN_PARTICIPANT",
-        "DUPLICATE_PARTICIPANT",
-        "CAMPAIGN_FINISHED",
-    }
-)
-
-
-@dataclass(frozen=True)
-class CommandEnvelope:
-    command_type: str  # the command topic's name, e.g. "crear-campana"
-    command_id: str
-    correlation_id: str
-    body: bytes
-    # The `schema_version` property, when the producer set one; the topic name is v1.
-    schema_version: str | None = None
+# Both versions' events unless told otherwise (ALPES_PUBLISH_V1_EVENTS).
+DEFAULT_RENDERER = EventRenderer()
 
 
 @dataclass(frozen=True)
@@ -78,23 +55,16 @@ class _AlreadyApplied(Exception):
     """The campaign already exists with exactly this creation data."""
 
 
-class Deferred(Exception):
-    """Not applicable yet, maybe only because an earlier command has not arrived: nothing
-    was written; try again later."""
-
-    def __init__(self, rejection: Rejection) -> None:
-        super().__init__(f"deferred: {rejection.reason}: {rejection.message}")
-        self.rejection = rejection
-
-
 async def handle_command(
-    envelope: CommandEnvelope, uow_factory: UnitOfWorkFactory, *, defer: bool = False
+    command: CommandEnvelope | IncomingCommand,
+    uow_factory: UnitOfWorkFactory,
+    renderer: EventRenderer = DEFAULT_RENDERER,
 ) -> Outcome:
-    """Apply ``envelope``; with ``defer``, raise Deferred instead of an order-sensitive
-    rejection (see DEFERRABLE)."""
+    """Apply one command in its own Unit of Work, again if another writer got in first."""
+    incoming = decode(command) if isinstance(command, CommandEnvelope) else command
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return await _handle_once(envelope, uow_factory(), defer)
+            return await apply_in(incoming, uow_factory(), renderer)
         except ConcurrencyError:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
@@ -103,108 +73,74 @@ async def handle_command(
     raise AssertionError("unreachable")
 
 
-async def apply_in(envelope: CommandEnvelope, uow: UnitOfWork, defer: bool) -> Outcome:
-    """One attempt at ``envelope`` in ``uow`` (the batch processor's entry point)."""
-    return await _handle_once(envelope, uow, defer)
-
-
-async def _handle_once(envelope: CommandEnvelope, uow: UnitOfWork, defer: bool) -> Outcome:
+async def apply_in(
+    incoming: IncomingCommand, uow: UnitOfWork, renderer: EventRenderer = DEFAULT_RENDERER
+) -> Outcome:
+    """One attempt at ``incoming`` in ``uow`` (the batch processor's entry point)."""
     async with uow:
-        previous = await uow.commands.get(envelope.command_id)
-        fingerprint = _digest(envelope.body)
+        previous = await uow.commands.get(incoming.command_id)
         if previous is not None:
-            if previous.command_type != envelope.command_type:
-                return await _reject(
-                    uow, envelope, fingerprint, None, _reused(envelope), record=False
-                )
-            return Outcome("duplicate", envelope.command_id, previous.event_ids)
-        campana_id: str | None = None
+            if previous.command_type != incoming.command_type:
+                return await _reject(uow, incoming, _reused(incoming), renderer, record=False)
+            return Outcome("duplicate", incoming.command_id, previous.event_ids)
+        if incoming.rejection is not None or incoming.command is None:
+            rejection = incoming.rejection or Rejection("MALFORMED_MESSAGE", None, "body: empty")
+            return await _reject(uow, incoming, rejection, renderer)
         try:
-            model = _decode(envelope)
-            campana_id = model.campana_id
-            fingerprint = _digest(model.model_dump_json().encode())
-            campana = await _apply(uow, to_domain(model), fingerprint)
+            campana = await _apply(uow, incoming, incoming.command)
         except _AlreadyApplied:
-            return Outcome("duplicate", envelope.command_id)
-        except (DomainError, Rejection) as error:
-            rejection = error if isinstance(error, Rejection) else Rejection.from_domain(error)
-            if defer and rejection.reason in DEFERRABLE:
-                raise Deferred(rejection) from error
-            return await _reject(uow, envelope, fingerprint, campana_id, rejection)
+            return Outcome("duplicate", incoming.command_id)
+        except DomainError as error:
+            rejection = Rejection(str(error.code), incoming.field(error.field), error.message)
+            return await _reject(uow, incoming, rejection, renderer)
+        except Rejection as rejection:
+            return await _reject(uow, incoming, rejection, renderer)
 
-        version = campana.version + 1  # what the repository writes at commit
-        occurred_at = _now()
+        meta = EventMeta(
+            key=campana.id,
+            command_id=incoming.command_id,
+            correlation_id=incoming.correlation_id,
+            occurred_at=_now(),
+            aggregate_version=campana.version + 1,  # what the repository writes at commit
+        )
         messages = []
+        ids = []
         for index, event in enumerate(campana.extraer_eventos()):
-            name, body = to_integration(event)
-            this_event = event_id(envelope.command_id, str(index))
-            messages.append(
-                OutboxMessage(
-                    event_id=this_event,
-                    topic=event_topic(name),
-                    key=campana.id,
-                    payload=body.model_dump_json().encode(),
-                    properties=event_properties(
-                        event_id=this_event,
-                        event_type=name,
-                        occurred_at=occurred_at,
-                        command_id=envelope.command_id,
-                        correlation_id=envelope.correlation_id,
-                        aggregate_version=version,
-                    ),
-                )
-            )
+            this_event = event_id(incoming.command_id, str(index))
+            ids.append(this_event)
+            messages.extend(renderer.event(event, this_event, meta))
         uow.campaigns.add(campana)
         uow.outbox.add(messages)
-        ids = tuple(m.event_id for m in messages)
         uow.commands.add(
             CommandRecord(
-                command_id=envelope.command_id,
-                command_type=envelope.command_type,
+                command_id=incoming.command_id,
+                command_type=incoming.command_type,
                 campana_id=campana.id,
-                fingerprint=fingerprint,
+                fingerprint=incoming.fingerprint,
                 status="applied",
-                event_ids=ids,
-                correlation_id=envelope.correlation_id,
+                event_ids=tuple(ids),
+                correlation_id=incoming.correlation_id,
             )
         )
         await uow.commit()
-        return Outcome("applied", envelope.command_id, ids)
+        return Outcome("applied", incoming.command_id, tuple(ids))
 
 
-def _decode(envelope: CommandEnvelope) -> ComandoCampanaV1:
-    if len(envelope.body) > MAX_BODY_BYTES:
-        raise Rejection(
-            "PAYLOAD_TOO_LARGE",
-            None,
-            f"body: {len(envelope.body)} bytes, the limit is {MAX_BODY_BYTES}",
-            dead_letter=True,
-        )
-    if envelope.schema_version not in (None, "", "1"):
-        raise Rejection(
-            "UNSUPPORTED_SCHEMA_VERSION",
-            None,
-            f"schema_version: {envelope.schema_version!r} sent to a v1 topic; expected '1' "
-            "(or no schema_version property)",
-        )
-    model_type = COMMANDS[envelope.command_type]
-    try:
-        return model_type.model_validate_json(envelope.body)
-    except pydantic.ValidationError as error:
-        raise Rejection.from_validation(error) from error
-
-
-async def _apply(uow: UnitOfWork, command: Comando, fingerprint: str) -> Campana:
+async def _apply(uow: UnitOfWork, incoming: IncomingCommand, command: Comando) -> Campana:
+    campana = await uow.campaigns.get(command.campana_id)
     if isinstance(command, CrearCampana):
-        if await uow.campaigns.get(command.campana_id) is not None:
+        if campana is not None:
             creation = await uow.commands.creation_of(command.campana_id)
-            if creation is not None and creation.fingerprint == fingerprint:
+            if creation is not None and creation.fingerprint == incoming.fingerprint:
                 raise _AlreadyApplied
+            _check_version(incoming, campana)
+            field = incoming.field("id")
             raise Rejection(
                 "CAMPAIGN_EXISTS",
-                "id",
-                f"id: campaign {command.campana_id!r} already exists with different data",
+                field,
+                f"{field}: campaign {command.campana_id!r} already exists with different data",
             )
+        _check_version(incoming, None)
         return Campana.crear(
             id=command.campana_id,
             nombre=command.nombre,
@@ -216,13 +152,13 @@ async def _apply(uow: UnitOfWork, command: Comando, fingerprint: str) -> Campana
             marca_id=command.marca_id,
             participantes=command.participantes,
         )
-    campana = await uow.campaigns.get(command.campana_id)
     if campana is None:
         raise Rejection(
             "UNKNOWN_CAMPAIGN",
             "campana_id",
             f"campana_id: no campaign {command.campana_id!r}; create it first",
         )
+    _check_version(incoming, campana)
     match command:
         case ActivarCampana():
             campana.activar()
@@ -241,72 +177,74 @@ async def _apply(uow: UnitOfWork, command: Comando, fingerprint: str) -> Campana
     return campana
 
 
+def _check_version(incoming: IncomingCommand, campana: Campana | None) -> None:
+    """Optimistic concurrency for producers: the version they last saw must be current
+    (a campaign that does not exist yet is at version 0)."""
+    expected = incoming.expected_version
+    current = 0 if campana is None else campana.version
+    if expected is not None and expected != current:
+        raise Rejection(
+            "VERSION_CONFLICT",
+            "expected_version",
+            f"expected_version: {expected}, but campaign {incoming.campana_id!r} is at "
+            f"version {current}; read it again and decide",
+        )
+
+
 async def _reject(
     uow: UnitOfWork,
-    envelope: CommandEnvelope,
-    fingerprint: str,
-    campana_id: str | None,
+    incoming: IncomingCommand,
     rejection: Rejection,
+    renderer: EventRenderer,
     *,
     record: bool = True,
 ) -> Outcome:
-    body = ComandoRechazadoV1(
-        command_id=envelope.command_id,
-        command_type=envelope.command_type,
-        campana_id=campana_id,
-        reason=rejection.reason,
-        field=rejection.field,
-        message=rejection.message,
+    suffix = "rejected" if record else f"rejected-{incoming.fingerprint[:16]}"
+    rejected_id = event_id(incoming.command_id, suffix)
+    meta = EventMeta(
+        key=incoming.campana_id or incoming.command_id,
+        command_id=incoming.command_id,
+        correlation_id=incoming.correlation_id,
+        occurred_at=_now(),
+        aggregate_version=None,
     )
-    suffix = "rejected" if record else f"rejected-{fingerprint[:16]}"
-    rejected_id = event_id(envelope.command_id, suffix)
     uow.outbox.add(
-        [
-            OutboxMessage(
-                event_id=rejected_id,
-                topic=event_topic("comando-rechazado"),
-                key=campana_id or envelope.command_id,
-                payload=body.model_dump_json().encode(),
-                properties=event_properties(
-                    event_id=rejected_id,
-                    event_type="comando-rechazado",
-                    occurred_at=_now(),
-                    command_id=envelope.command_id,
-                    correlation_id=envelope.correlation_id,
-                    aggregate_version=None,
-                ),
-            )
-        ]
+        renderer.rejection(
+            rejected_id,
+            meta,
+            command_id=incoming.command_id,
+            command_type=incoming.command_type,
+            campana_id=incoming.campana_id,
+            reason=rejection.reason,
+            field=rejection.field,
+            message=rejection.message,
+        )
     )
     if record:
         uow.commands.add(
             CommandRecord(
-                command_id=envelope.command_id,
-                command_type=envelope.command_type,
-                campana_id=campana_id,
-                fingerprint=fingerprint,
+                command_id=incoming.command_id,
+                command_type=incoming.command_type,
+                campana_id=incoming.campana_id,
+                fingerprint=incoming.fingerprint,
                 status="rejected",
                 event_ids=(rejected_id,),
                 reason=rejection.reason,
                 field=rejection.field,
                 message=rejection.message,
-                correlation_id=envelope.correlation_id,
+                correlation_id=incoming.correlation_id,
             )
         )
     await uow.commit()
-    return Outcome("rejected", envelope.command_id, (rejected_id,), rejection)
+    return Outcome("rejected", incoming.command_id, (rejected_id,), rejection)
 
 
-def _reused(envelope: CommandEnvelope) -> Rejection:
+def _reused(incoming: IncomingCommand) -> Rejection:
     return Rejection(
         "COMMAND_ID_REUSED",
         None,
-        f"command_id: {envelope.command_id!r} was already used for another command type",
+        f"command_id: {incoming.command_id!r} was already used for another command type",
     )
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _now() -> str:

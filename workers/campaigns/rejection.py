@@ -3,8 +3,14 @@
 Reason codes of the contract (besides the domain's own, see domain.errors):
 - ``MALFORMED_MESSAGE``: the body is not a JSON object (the message is also dead-lettered);
 - ``PAYLOAD_TOO_LARGE``: the body exceeds the size limit (checked before decoding);
-- ``UNSUPPORTED_SCHEMA_VERSION``: a ``schema_version`` property other than "1";
-- ``MISSING_FIELD``, ``UNKNOWN_FIELD``, ``INVALID_FIELD``: the body does not fit the v1 schema;
+- ``UNSUPPORTED_SCHEMA_VERSION``: a ``schema_version`` property other than the topic's;
+- ``MISSING_FIELD``, ``UNKNOWN_FIELD``, ``INVALID_FIELD``: the body does not fit the schema;
+- ``MISSING_PROPERTY``, ``UNKNOWN_COMMAND``, ``INVALID_PROPERTY``: v2's ``command_type`` is
+  missing or unknown; a property (``command_id``, ``correlation_id``,
+  ``expected_version``) cannot be used as it is;
+- ``MISSING_KEY``, ``KEY_MISMATCH``: a v2 command without a key, or keyed by another
+  campaign than its body's ``campana_id``;
+- ``VERSION_CONFLICT``: v2's ``expected_version`` is not the campaign's current version;
 - ``UNKNOWN_CAMPAIGN``: the command targets a campaign that does not exist;
 - ``CAMPAIGN_EXISTS``: a create for an existing id with different data;
 - ``COMMAND_ID_REUSED``: a command id already used for a different command.

@@ -1,10 +1,22 @@
-"""The command worker: one subscriber per v1 command topic, each a thin translation from a
-Pulsar message to ``handle_command``."""
+"""The command worker: the v2 command stream and the deprecated v1 topics, each a thin
+translation from Pulsar messages to the batch processor.
+
+v2: one topic, keyed by campaign. On Apache Pulsar the subscription is Key_Shared, so
+every command worker process gets whole campaigns; within a process a batch waits for
+the earlier batches that share a campaign with it. So a campaign's commands are applied
+in the order sent, whatever the number of workers. pulsar-lite has no Key_Shared: run
+one command worker there (``alpes dev`` does).
+
+A command whose processing fails is never skipped past: a database outage is ridden out
+in place (v2: for as long as it lasts; v1: up to the retry budget, then redelivered), and
+the commands of the same campaign wait behind it. A command that fails for any other
+reason would fail again: it is dead-lettered at once with the error, which is its outcome.
+"""
 
 import logging
-import time
+import math
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from faststream._internal.context.repository import ContextRepo
 
@@ -13,12 +25,12 @@ from adapters.pulsar import DeadLetterPolicy, Delivery, PulsarBroker, Subscripti
 from adapters.pulsar.decoders import raw_body
 from adapters.pulsar.message import current_batch
 from contracts import properties as p
-from contracts.topics import COMMAND_TOPICS
+from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
 
-from ..ports import UnitOfWorkFactory
-from ..retry import retry_transient_each
-from .batch import BatchingProcessor
-from .handler import CommandEnvelope, Deferred, Outcome, handle_command
+from ..retry import DEFAULT_BUDGET, retry_transient_each
+from .batch import BatchingProcessor, KeyHeld
+from .handler import Outcome
+from .incoming import CommandEnvelope, IncomingCommand, decode
 
 log = logging.getLogger("alpes.commands")
 
@@ -27,8 +39,6 @@ NEGATIVE_ACK_DELAY = 1.0
 MAX_REDELIVERIES = 5
 
 _COMMAND_ID_NAMESPACE = uuid.UUID("0c3f5a52-7d0e-4b0f-9b7e-3f1f2d6c8a91")
-
-Item = tuple[CommandEnvelope, bool]  # a command, and whether it may be deferred
 
 
 def command_id_of(properties: dict[str, str], delivery: Delivery, topic: str) -> str:
@@ -41,32 +51,24 @@ def command_id_of(properties: dict[str, str], delivery: Delivery, topic: str) ->
     return f"derived-{uuid.uuid5(_COMMAND_ID_NAMESPACE, position)}"
 
 
-def register(
-    broker: PulsarBroker,
-    uow_factory: UnitOfWorkFactory,
-    *,
-    concurrency: int,
-    settle_seconds: float = 5.0,
-    settle_attempts: int = 8,
-    processor: BatchingProcessor | None = None,
-) -> None:
+def register(broker: PulsarBroker, processor: BatchingProcessor, *, concurrency: int) -> None:
     """Each topic's messages come in batches: up to ``concurrency`` commands in flight
     per topic, as two batches of half as many, so that one is received and decoded while
-    the other commits. Each command gets its own outcome and its own settlement.
-
-    A command whose rejection arrival order can explain (see handler.DEFERRABLE) is
-    retried while it is younger than ``settle_seconds`` and for at least
-    ``settle_attempts`` deliveries: after an outage every backlog message is old, yet its
-    predecessor on another topic may still be queued behind it."""
-    # Key_Shared sends all of a campaign's commands to one worker process, so they keep
-    # their order when several command workers compete; within a process the adapter
-    # keeps per-key order. pulsar-lite has no Key_Shared: there, run one command worker.
+    the other commits. Each command gets its own outcome and its own settlement."""
+    # Key_Shared sends all of a campaign's commands to one worker process.
     subscription_type = (
         SubscriptionType.KEY_SHARED
         if SubscriptionType.KEY_SHARED in broker.capabilities.subscription_types
         else SubscriptionType.SHARED
     )
-    for name, topic in COMMAND_TOPICS.items():
+    streams: list[tuple[str, str | None, int, str, str]] = [
+        (COMMANDS_V2, None, 2, "comandos.v2", "Every campaign command (v2).")
+    ]
+    streams += [
+        (topic, name, 1, f"{name}.v1", f"Command {name} (v1, deprecated).")
+        for name, topic in COMMAND_TOPICS.items()
+    ]
+    for topic, name, contract, title, description in streams:
         broker.subscriber(
             topic,
             subscription=SUBSCRIPTION,
@@ -75,91 +77,88 @@ def register(
             max_batch_size=max(1, concurrency // 2),
             max_workers=min(2, concurrency),
             negative_ack_delay=NEGATIVE_ACK_DELAY,
-            # Deferrals spend redeliveries too: leave room for all of them.
-            dead_letter=DeadLetterPolicy(
-                max_redeliveries=MAX_REDELIVERIES
-                + settle_attempts
-                + int(settle_seconds / NEGATIVE_ACK_DELAY)
-            ),
+            dead_letter=DeadLetterPolicy(max_redeliveries=MAX_REDELIVERIES),
             decoder=raw_body,
-            title=f"{name}.v1",
-            description=f"Command {name} (v1).",
-        )(
-            _handler(
-                name, topic, uow_factory, settle_seconds, settle_attempts, processor, broker.context
-            )
-        )
+            title=title,
+            description=description,
+        )(_handler(topic, name, contract, processor, broker.context))
+
+
+def envelope_of(
+    topic: str, name: str | None, contract: int, delivery: Delivery, body: bytes,
+    properties: dict[str, str],
+) -> CommandEnvelope:
+    """The command a message carries. v1: the topic names the command; v2: the
+    ``command_type`` property does, and the key names the campaign."""
+    command_id = command_id_of(properties, delivery, topic)
+    return CommandEnvelope(
+        command_type=name or str(properties.get(p.COMMAND_TYPE) or ""),
+        command_id=command_id,
+        correlation_id=str(properties.get(p.CORRELATION_ID) or command_id),
+        body=body,
+        schema_version=properties.get(p.SCHEMA_VERSION),
+        contract=contract,
+        key=delivery.key,
+        expected_version=properties.get(p.EXPECTED_VERSION),
+    )
 
 
 def _handler(
-    name: str,
     topic: str,
-    uow_factory: UnitOfWorkFactory,
-    settle_seconds: float,
-    settle_attempts: int,
-    processor: BatchingProcessor | None,
+    name: str | None,
+    contract: int,
+    processor: BatchingProcessor,
     context: ContextRepo,
 ) -> Callable[[list[bytes]], Awaitable[None]]:
-    async def apply(items: Sequence[Item]) -> list[Outcome | BaseException]:
-        if processor is not None:
-            return await processor.submit_many(items)
-        results: list[Outcome | BaseException] = []
-        for envelope, defer in items:
-            try:
-                results.append(await handle_command(envelope, uow_factory, defer=defer))
-            except Exception as error:
-                results.append(error)
-        return results
-
-    def item(delivery: Delivery, body: bytes, properties: dict[str, str]) -> Item:
-        command_id = command_id_of(properties, delivery, topic)
-        envelope = CommandEnvelope(
-            command_type=name,
-            command_id=command_id,
-            correlation_id=str(properties.get(p.CORRELATION_ID) or command_id),
-            body=body,
-            schema_version=properties.get(p.SCHEMA_VERSION),
-        )
-        published = delivery.message.publish_timestamp() / 1000
-        defer = settle_seconds > 0 and (
-            time.time() < published + settle_seconds or delivery.attempt <= settle_attempts
-        )
-        return envelope, defer
+    # v2 keeps a campaign's order: it waits out an outage instead of moving on.
+    budget = math.inf if contract == 2 else DEFAULT_BUDGET
 
     async def handle(bodies: list[bytes]) -> None:
         batch = current_batch(context)
         deliveries = batch.deliveries
-        items = [
-            item(delivery, body, properties)
+        commands = [
+            decode(envelope_of(topic, name, contract, delivery, body, properties))
             for delivery, body, properties in zip(
                 deliveries, bodies, batch.batch_headers, strict=True
             )
         ]
         results = await retry_transient_each(
-            apply, items, is_transient, what=f"{name} batch of {len(items)}"
+            processor.submit_many,
+            commands,
+            _retriable,
+            what=f"{title_of(name, contract)} batch of {len(commands)}",
+            budget=budget,
         )
-        for delivery, (envelope, _), result in zip(deliveries, items, results, strict=True):
-            await _settle(delivery, name, envelope.command_id, result)
+        for delivery, command, result in zip(deliveries, commands, results, strict=True):
+            await _settle(delivery, command, result)
 
-    handle.__name__ = handle.__qualname__ = f"handle_{name.replace('-', '_')}"
+    handle.__name__ = handle.__qualname__ = f"handle_{(name or 'v2').replace('-', '_')}"
     return handle
 
 
+def title_of(name: str | None, contract: int) -> str:
+    return f"{name or 'comandos'}.v{contract}"
+
+
+def _retriable(error: BaseException) -> bool:
+    return isinstance(error, KeyHeld) or is_transient(error)
+
+
 async def _settle(
-    delivery: Delivery, name: str, command_id: str, result: Outcome | BaseException
+    delivery: Delivery, command: IncomingCommand, result: Outcome | BaseException
 ) -> None:
-    """One command's settlement: applied, duplicate and final rejections are
-    acknowledged (a rejection is an outcome, with its event), unparseable messages are
-    dead-lettered, deferred and failed ones come back later (then the dead-letter topic)."""
-    if isinstance(result, Deferred):
-        # Routine: an earlier command may still be on its way. No error log.
-        log.info("%s %s: %s", name, command_id, result)
+    """Applied, duplicate and rejected commands are acknowledged (a rejection is an
+    outcome, with its event); unparseable ones are dead-lettered too. A command still
+    failing for an outage is given back; one failing for any other reason, dead-lettered."""
+    name, command_id = command.command_type, command.command_id
+    if isinstance(result, BaseException):
         delivery.failure = result
-        await delivery.nack()
-    elif isinstance(result, BaseException):
-        log.error("%s %s failed", name, command_id, exc_info=result)
-        delivery.failure = result
-        await delivery.nack()
+        if _retriable(result):
+            log.warning("%s %s: %s; given back", name, command_id, result)
+            await delivery.nack()
+        else:
+            log.error("%s %s failed; dead-lettered", name, command_id, exc_info=result)
+            await delivery.reject("failed")
     elif result.rejection is None:
         log.info("%s %s: %s", name, command_id, result.status)
         await delivery.ack()

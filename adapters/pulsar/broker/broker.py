@@ -249,8 +249,10 @@ class PulsarBroker(
         self, messages: Sequence[OutgoingMessage]
     ) -> list[pulsar.MessageId | PublishError]:
         """Send stored bytes (an outbox's events) with many in flight, each stored in the
-        given order on its topic; one result per message, its id or the PublishError.
-        FastStream's publish middlewares and encoding are skipped: the bytes are final."""
+        given order on its topic; with batching on Apache Pulsar (key-based, for
+        Key_Shared consumers), in the given order per topic and key. One result per
+        message, its id or the PublishError. FastStream's publish middlewares and
+        encoding are skipped: the bytes are final."""
         return await self.config.producer.send_many(messages)  # type: ignore[attr-defined,no-any-return]
 
     @override

@@ -294,6 +294,13 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
                     # Short: batching pays only when many sends are in flight, and then
                     # a batch fills long before this.
                     batching_max_publish_delay_ms=1,
+                    # A Key_Shared subscription hands a whole batch to the consumer of its
+                    # first key: each batch must hold one key, or keys lose their order.
+                    batching_type=(
+                        pulsar.BatchingType.KeyBased
+                        if self._capabilities.key_shared
+                        else pulsar.BatchingType.Default
+                    ),
                 )
             except pulsar.asyncio.PulsarException as e:
                 raise PublishError(topic, e) from e

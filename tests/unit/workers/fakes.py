@@ -84,3 +84,7 @@ class World:
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
+
+    def messages(self, version: int) -> list[OutboxMessage]:
+        """The outbox messages of one contract version's topics."""
+        return [m for m in self.outbox if m.properties.get("schema_version") == str(version)]

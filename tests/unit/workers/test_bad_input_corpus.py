@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts.examples import example
-from workers.campaigns.handler import CommandEnvelope, handle_command
+from workers.campaigns.handler import handle_command
+from workers.campaigns.incoming import CommandEnvelope
 
 from .fakes import World
 
@@ -165,7 +166,7 @@ async def test_a_bad_command_is_rejected_with_its_reason_and_field(
     assert (outcome.rejection.reason, outcome.rejection.field) == (reason, field)
     if field:
         assert field.split("[")[0].split(".")[0] in outcome.rejection.message
-    [event] = world.outbox
+    [event] = world.messages(1)
     assert json.loads(event.payload)["reason"] == reason
     assert {k: (c.version, c.estado) for k, c in world.campaigns.items()} == before
 
@@ -196,7 +197,7 @@ async def test_any_bytes_get_an_outcome_and_never_raise(command: str, body: byte
     world = await seeded()
     outcome = await handle_command(CommandEnvelope(command, "fuzz", "c", body), world.uow)
     assert outcome.status in {"applied", "rejected", "duplicate"}
-    assert len(world.outbox) <= 1
+    assert len(world.messages(1)) <= 1 and len(world.messages(2)) <= 1
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -3,7 +3,8 @@
 import json
 
 from contracts.examples import example
-from workers.campaigns.handler import CommandEnvelope, handle_command
+from workers.campaigns.handler import handle_command
+from workers.campaigns.incoming import CommandEnvelope
 
 from .fakes import World
 
@@ -18,9 +19,24 @@ async def test_an_applied_command_writes_campaign_event_and_record_together() ->
                                    world.uow)
     assert outcome.status == "applied"
     assert world.campaigns["c-12345"].version == 1
-    [message] = world.outbox
+    [message] = world.messages(1)
     assert message.properties["event_type"] == "campana-creada"
     assert world.records["c1"].event_ids == (message.event_id,)
+
+
+async def test_an_event_is_rendered_once_per_version_with_one_event_id() -> None:
+    world = World()
+    await handle_command(envelope("crear-campana", example("crear-campana"), "c1"), world.uow)
+    [v1] = world.messages(1)
+    [v2] = world.messages(2)
+    assert v1.topic.endswith(".eventos.campana-creada.v1")
+    assert v2.topic == "persistent://public/default/alpes.campanas.eventos.v2"
+    assert v1.event_id == v2.event_id == v2.properties["event_id"]
+    assert v1.key == v2.key == "c-12345"
+    assert v2.properties["event_type"] == "campana-creada"
+    assert v2.properties["aggregate_version"] == "1"
+    # The seed's 15000.00 came as a JSON number on v1; v2 writes it as a decimal string.
+    assert json.loads(v2.payload)["presupuesto"] == {"monto": "15000", "divisa": "USD"}
 
 
 async def test_the_same_command_id_twice_is_one_application() -> None:
@@ -29,7 +45,7 @@ async def test_the_same_command_id_twice_is_one_application() -> None:
     again = await handle_command(envelope("crear-campana", example("crear-campana"), "c1"),
                                  world.uow)
     assert again.status == "duplicate"
-    assert len(world.outbox) == 1
+    assert len(world.messages(1)) == len(world.messages(2)) == 1
 
 
 async def test_event_ids_are_derived_from_the_command_id() -> None:
@@ -45,7 +61,7 @@ async def test_a_rejection_writes_only_the_rejection_event_and_record() -> None:
     outcome = await handle_command(envelope("activar-campana", body, "a1"), world.uow)
     assert outcome.status == "rejected"
     assert world.campaigns == {}
-    [message] = world.outbox
+    [message] = world.messages(1)
     assert message.properties["event_type"] == "comando-rechazado"
     assert json.loads(message.payload)["reason"] == "UNKNOWN_CAMPAIGN"
     assert world.records["a1"].status == "rejected"
@@ -68,3 +84,29 @@ async def test_reusing_a_command_id_for_another_command_type_is_rejected() -> No
     assert outcome.rejection is not None
     assert outcome.rejection.reason == "COMMAND_ID_REUSED"
     assert world.campaigns["c-12345"].estado.value == "draft"
+
+
+async def test_with_v1_events_turned_off_only_the_v2_stream_gets_them() -> None:
+    from workers.campaigns.render import EventRenderer
+
+    world = World()
+    await handle_command(envelope("crear-campana", example("crear-campana"), "c1"), world.uow,
+                         EventRenderer(v1=False))
+    body = json.dumps({"campana_id": "c-none"}).encode()
+    await handle_command(envelope("activar-campana", body, "a1"), world.uow,
+                         EventRenderer(v1=False))
+    assert world.messages(1) == []
+    assert [m.properties["event_type"] for m in world.messages(2)] == [
+        "campana-creada", "comando-rechazado"
+    ]
+
+
+def test_the_setting_reaches_the_command_worker() -> None:
+    from workers.bootstrap import build
+    from workers.settings import Settings
+
+    for value, versions in (("false", (2,)), ("true", (2, 1))):
+        settings = Settings(_env_file=None, publish_v1_events=value)  # type: ignore[call-arg]
+        runtime = build(settings, "pulsar://127.0.0.1:1", ["commands"])
+        assert runtime.command_batcher is not None
+        assert runtime.command_batcher.renderer.versions == versions
