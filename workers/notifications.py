@@ -1,6 +1,6 @@
 """The notification worker (the seed's `notificacion`): tells people what happened.
 
-One subscriber per v1 event topic, on the subscription ``alpes-notificaciones``, turns
+One subscriber on the v2 event stream, on the subscription ``alpes-notificaciones``, turns
 each event into a ``Notification`` and hands it to a ``NotificationSender`` (a log and
 JSON-lines file by default, or e-mail). A send that fails raises, so the event is nacked
 and redelivered, and dead-lettered once its redeliveries are spent; a body that breaks
@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from faststream._internal.context.repository import ContextRepo
+from faststream.exceptions import RejectMessage
 from pydantic import BaseModel
 
 from adapters.notifications import LogSender, Notification, NotificationSender, SmtpSender
@@ -26,20 +27,20 @@ from adapters.pulsar import PulsarBroker, PulsarMessage
 from adapters.pulsar.decoders import raw_body
 from adapters.pulsar.message import current_message
 from contracts import properties as p
-from contracts.topics import EVENT_TOPICS
-from contracts.v1.events import (
+from contracts.topics import EVENTS_V2
+from contracts.v2 import (
     EVENTS,
-    CampanaActivadaV1,
-    CampanaCreadaV1,
-    CampanaFinalizadaV1,
-    CampanaPausadaV1,
-    CampanaReanudadaV1,
-    ComandoRechazadoV1,
-    ParticipanteAgregadoV1,
-    ParticipanteRetiradoV1,
-    PresupuestoAjustadoV1,
+    CampanaActivadaV2,
+    CampanaCreadaV2,
+    CampanaFinalizadaV2,
+    CampanaPausadaV2,
+    CampanaReanudadaV2,
+    ComandoRechazadoV2,
+    ParticipanteAgregadoV2,
+    ParticipanteRetiradoV2,
+    PresupuestoAjustadoV2,
+    PresupuestoEventoV2,
 )
-from contracts.v1.values import PresupuestoV1
 
 from .settings import Settings
 
@@ -76,16 +77,15 @@ def register(
     subscription: str = SUBSCRIPTION,
     recent: RecentIds | None = None,
 ) -> None:
-    """Subscribe the notification handlers, one per event topic, to ``broker``."""
+    """Subscribe the notification handler to the v2 event stream of ``broker``."""
     seen = recent if recent is not None else RecentIds()
-    for name, topic in EVENT_TOPICS.items():
-        broker.subscriber(
-            topic,
-            subscription=subscription,
-            decoder=raw_body,
-            title=f"notify-{name}.v1",
-            description=f"Notifies event {name} (v1).",
-        )(_handler(name, topic, sender, seen, broker.context))
+    broker.subscriber(
+        EVENTS_V2,
+        subscription=subscription,
+        decoder=raw_body,
+        title="notify-eventos.v2",
+        description="Notifies every campaign event (v2).",
+    )(_handler(EVENTS_V2, sender, seen, broker.context))
 
 
 def build_sender(settings: Settings) -> NotificationSender:
@@ -136,9 +136,9 @@ def notification_of(
 
 
 def describe(event: BaseModel) -> tuple[str, list[str]]:
-    """A one-line summary of a v1 event, and lines of detail."""
+    """A one-line summary of a v2 event, and lines of detail."""
     match event:
-        case CampanaCreadaV1():
+        case CampanaCreadaV2():
             n = len(event.participantes)
             subject = (
                 f"Campaña {event.campana_id} creada: {event.nombre} ({event.tipo}), "
@@ -152,33 +152,33 @@ def describe(event: BaseModel) -> tuple[str, list[str]]:
                 *(f"Participante: {x.id} {x.nombre} ({x.tipo})" for x in event.participantes),
             ]
             return subject, details
-        case CampanaActivadaV1():
+        case CampanaActivadaV2():
             return f"Campaña {event.campana_id} activada", []
-        case CampanaPausadaV1():
+        case CampanaPausadaV2():
             return f"Campaña {event.campana_id} pausada", []
-        case CampanaReanudadaV1():
+        case CampanaReanudadaV2():
             return f"Campaña {event.campana_id} reanudada", []
-        case CampanaFinalizadaV1():
+        case CampanaFinalizadaV2():
             return f"Campaña {event.campana_id} finalizada", []
-        case ParticipanteAgregadoV1():
+        case ParticipanteAgregadoV2():
             x = event.participante
             return (
                 f"Participante {x.id} agregado a la campaña {event.campana_id}: "
                 f"{x.nombre} ({x.tipo})",
                 [],
             )
-        case ParticipanteRetiradoV1():
+        case ParticipanteRetiradoV2():
             return (
                 f"Participante {event.participante_id} retirado de la campaña {event.campana_id}",
                 [],
             )
-        case PresupuestoAjustadoV1():
+        case PresupuestoAjustadoV2():
             return (
                 f"Presupuesto de la campaña {event.campana_id} ajustado: "
                 f"{money(event.anterior)} -> {money(event.nuevo)}",
                 [],
             )
-        case ComandoRechazadoV1():
+        case ComandoRechazadoV2():
             target = f" ({event.campana_id})" if event.campana_id else ""
             details = [f"Comando: {event.command_id}"]
             if event.field:
@@ -190,21 +190,28 @@ def describe(event: BaseModel) -> tuple[str, list[str]]:
     return f"Evento {type(event).__name__}", []
 
 
-def money(presupuesto: PresupuestoV1) -> str:
+def money(presupuesto: PresupuestoEventoV2) -> str:
     """``15000 USD`` for 15000.00, ``15000.5 USD`` for 15000.50."""
-    amount: Decimal = presupuesto.monto
+    try:
+        amount = Decimal(presupuesto.monto)
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if not amount.is_finite():  # not ours to judge here: shown as it came
+        return f"{presupuesto.monto} {presupuesto.divisa}"
     if amount == amount.to_integral_value():
         return f"{amount.to_integral_value():f} {presupuesto.divisa}"
     return f"{amount.normalize():f} {presupuesto.divisa}"
 
 
-
-
 def _handler(
-    name: str, topic: str, sender: NotificationSender, recent: RecentIds, context: ContextRepo
+    topic: str, sender: NotificationSender, recent: RecentIds, context: ContextRepo
 ) -> Callable[..., Awaitable[None]]:
     async def notify(body: bytes) -> None:
         message = current_message(context)
+        name = str(message.headers.get(p.EVENT_TYPE) or "")
+        if name not in EVENTS:
+            log.warning("event dead-lettered: %s", UnknownEventType(name))
+            raise RejectMessage(reason="unknown-event-type") from UnknownEventType(name)
         event_id = str(message.headers.get(p.EVENT_ID) or f"{topic}@{message.message_id}")
         if event_id in recent:
             log.info("%s %s already notified; skipped", name, event_id)
@@ -215,8 +222,16 @@ def _handler(
         await sender.send(notification)
         recent.add(event_id)
 
-    notify.__name__ = notify.__qualname__ = f"notify_{name.replace('-', '_')}"
     return notify
+
+
+class UnknownEventType(ValueError):
+    """An event whose ``event_type`` property names no v2 event: dead-lettered."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"event_type {name!r} names no v2 event; expected one of {', '.join(EVENTS)}"
+        )
 
 
 def occurred_at_of(message: PulsarMessage) -> datetime:

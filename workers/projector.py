@@ -1,12 +1,13 @@
 """The projector: integration events into the read store, live and by rebuild.
 
-Live: one subscriber per event topic (pulsar-lite cannot resubscribe multi-topic
-consumers). Events of one campaign travel on different topics, so one can arrive before
-its predecessor: the read store refuses it (``OutOfOrder``) and the handler nacks it, to
-be redelivered after a short delay, many times over, until the predecessor is in.
+Live: one subscriber on the v2 event stream, where a campaign's events arrive in
+aggregate_version order (Key_Shared on Apache Pulsar when several projectors run; within
+a process, events of one campaign are applied one after another). Should one still come
+before its predecessor (a redelivery), the read store refuses it (``OutOfOrder``) and the
+handler nacks it, to be redelivered after a short delay until the predecessor is in.
 
-Rebuild: stop the projectors, then read every event topic from its first message, sort
-each campaign's events by version and apply them to an emptied read store.
+Rebuild: stop the projectors, then read the v2 stream from its first message, sort each
+campaign's events by version and apply them to an emptied read store.
 """
 
 import asyncio
@@ -37,11 +38,12 @@ from adapters.pulsar import (
     DeadLetterPolicy,
     PulsarBroker,
     PulsarSecurity,
+    SubscriptionType,
 )
 from adapters.pulsar.decoders import raw_body
 from adapters.pulsar.message import current_message
 from contracts import properties as p
-from contracts.topics import EVENT_TOPICS
+from contracts.topics import EVENTS_V2
 
 from .group_commit import GroupCommit
 from .retry import retry_transient
@@ -99,29 +101,32 @@ def register(
     concurrency: int = 64,
     subscription: str = SUBSCRIPTION,
 ) -> BatchingProjector:
-    """Subscribe a projector handler to every event topic; returns the batcher to close."""
+    """Subscribe the projector to the v2 event stream; returns the batcher to close."""
     projector = BatchingProjector(engine)
-    for name, topic in EVENT_TOPICS.items():
-        broker.subscriber(
-            topic,
-            subscription=subscription,
-            max_workers=concurrency,
-            negative_ack_delay=NEGATIVE_ACK_DELAY,
-            dead_letter=DeadLetterPolicy(max_redeliveries=MAX_REDELIVERIES),
-            decoder=raw_body,
-            title=f"{name}.v1",
-            description=f"Projects event {name} (v1) into the campaign view.",
-        )(_handler(name, projector, broker.context))
+    broker.subscriber(
+        EVENTS_V2,
+        subscription=subscription,
+        subscription_type=(
+            SubscriptionType.KEY_SHARED
+            if broker.capabilities.key_shared
+            else SubscriptionType.SHARED
+        ),
+        max_workers=concurrency,
+        negative_ack_delay=NEGATIVE_ACK_DELAY,
+        dead_letter=DeadLetterPolicy(max_redeliveries=MAX_REDELIVERIES),
+        decoder=raw_body,
+        title="eventos.v2",
+        description="Projects every campaign event (v2) into the campaign view.",
+    )(_handler(projector, broker.context))
     return projector
 
 
-def _handler(
-    name: str, projector: BatchingProjector, context: ContextRepo
-) -> Callable[..., Awaitable[None]]:
+def _handler(projector: BatchingProjector, context: ContextRepo) -> Callable[..., Awaitable[None]]:
     async def project(body: bytes) -> None:
         message = current_message(context)
+        name = str(message.headers.get(p.EVENT_TYPE) or "?")
         try:
-            event = decode_event(name, body, message.headers)
+            event = decode_event(body, message.headers)
             result = await retry_transient(
                 lambda: projector.apply(event),
                 is_transient,
@@ -131,14 +136,12 @@ def _handler(
             # Routine, not an error: nack without FastStream's error log and traceback,
             # but keep the reason for the dead-lettered copy should the wait run out.
             log.info("%s; redelivery in %.1fs", waiting, NEGATIVE_ACK_DELAY)
-            message.raw_message.failure = waiting
             raise NackMessage() from waiting
         except InvalidEvent as invalid:
             log.warning("%s event dead-lettered: %s", name, invalid)
             raise RejectMessage(reason="invalid-event") from invalid
         log.debug("%s %s: %s", name, event.event_id, result)
 
-    project.__name__ = project.__qualname__ = f"project_{name.replace('-', '_')}"
     return project
 
 
@@ -154,12 +157,12 @@ class ReceivedEvent:
         return str(self.body.get("campana_id") or "")
 
 
-def decode_event(topic_event: str, payload: bytes, properties: Mapping[str, str]) -> ReceivedEvent:
-    """The event a message of ``topic_event``'s topic carries; ``InvalidEvent`` when its
-    properties break the contract. A body that is not JSON raises ``JSONDecodeError``."""
-    event_type = properties.get(p.EVENT_TYPE) or topic_event
-    if event_type != topic_event:
-        msg = f"event_type {event_type!r} arrived on the topic of {topic_event!r}"
+def decode_event(payload: bytes, properties: Mapping[str, str]) -> ReceivedEvent:
+    """The event a message of the v2 stream carries; ``InvalidEvent`` when its properties
+    break the contract. A body that is not JSON raises ``JSONDecodeError``."""
+    event_type = properties.get(p.EVENT_TYPE)
+    if not event_type:
+        msg = f"the message has no {p.EVENT_TYPE} property: which event it is is unknown"
         raise InvalidEvent(msg)
     event_id = properties.get(p.EVENT_ID)
     if not event_id:
@@ -184,20 +187,20 @@ async def rebuild(
     *,
     capabilities: BrokerCapabilities,
     security: PulsarSecurity | None = None,
-    topics: Mapping[str, str] = EVENT_TOPICS,
+    topic: str = EVENTS_V2,
 ) -> int:
-    """Empty the read store and replay every event topic into it; returns how many events
+    """Empty the read store and replay the event stream into it; returns how many events
     changed the view. Stop the live projectors first.
 
-    The topics are read before the store is emptied, so an unreachable broker leaves the
-    view as it was. A campaign whose history has a gap (an event missing from the topics)
+    The stream is read before the store is emptied, so an unreachable broker leaves the
+    view as it was. A campaign whose history has a gap (an event missing from the stream)
     stops at the gap, with a warning."""
     auth = (security or PulsarSecurity()).client_kwargs(url)
     client = pulsar.asyncio.Client(url, logger=logging.getLogger("pulsar.client"), **auth)
-    events: list[ReceivedEvent] = []
     try:
-        for name, topic in topics.items():
-            events.extend(await _read_topic(client, name, topic, capabilities))
+        events = []
+        for partition in await client.get_topic_partitions(topic):
+            events.extend(await _read_topic(client, partition, capabilities))
     finally:
         await client.close()
     campaign_events = [e for e in events if e.event_type != REJECTED]
@@ -226,8 +229,9 @@ async def rebuild(
 
 
 async def _read_topic(
-    client: pulsar.asyncio.Client, name: str, topic: str, capabilities: BrokerCapabilities
+    client: pulsar.asyncio.Client, topic: str, capabilities: BrokerCapabilities
 ) -> list[ReceivedEvent]:
+    """Every event of one topic (or partition), from the first message kept."""
     reader = await client.create_reader(topic, pulsar.MessageId.earliest)
     events: list[ReceivedEvent] = []
     try:
@@ -236,7 +240,7 @@ async def _read_topic(
         while await _has_message(reader, capabilities):
             message = await reader.read_next()
             try:
-                events.append(decode_event(name, message.data(), message.properties()))
+                events.append(decode_event(message.data(), message.properties()))
             except ValueError as invalid:  # InvalidEvent, or a body that is not JSON
                 log.warning("rebuild: skipped message %s of %s: %s", message.message_id(),
                             topic, invalid)

@@ -1,10 +1,11 @@
 """The live event view (the seed's `ui`), behind `alpes events tail`.
 
-A Reader per event topic, from the first message kept or from now on, merged as the
-messages arrive. Readers keep no subscription and acknowledge nothing: watching changes
-nothing for the workers. A pending ``read_next()`` is never cancelled (pulsar-client
-would deliver the next message into the cancelled future and lose it); one read per
-reader stays pending across waits, as ``adapters.pulsar.receiver`` does for consumers.
+A Reader on the v2 event stream (one per partition when it is partitioned), from the
+first message kept or from now on, merged as the messages arrive. Readers keep no
+subscription and acknowledge nothing: watching changes nothing for the workers. A
+pending ``read_next()`` is never cancelled (pulsar-client would deliver the next message
+into the cancelled future and lose it); one read per reader stays pending across waits,
+as ``adapters.pulsar.receiver`` does for consumers.
 """
 
 import asyncio
@@ -23,8 +24,8 @@ from pydantic import ValidationError
 
 from adapters.pulsar import BrokerUnavailableError, PulsarSecurity
 from contracts import properties as p
-from contracts.topics import EVENT_TOPICS
-from contracts.v1.events import EVENTS
+from contracts.topics import EVENT_TOPICS, EVENTS_V2
+from contracts.v2.events import EVENTS
 
 from .notifications import describe, occurred_at
 
@@ -53,7 +54,7 @@ async def tail(
     from_beginning: bool,
     on_event: OnEvent,
     stop: asyncio.Event,
-    topics: Sequence[str] = tuple(EVENT_TOPICS.values()),
+    topics: Sequence[str] = (EVENTS_V2,),
     security: PulsarSecurity | None = None,
     ready: asyncio.Event | None = None,
     connect_timeout: float = 10.0,
@@ -80,10 +81,12 @@ async def tail(
         start = pulsar.MessageId.earliest if from_beginning else pulsar.MessageId.latest
         for topic in topics:
             try:
-                reader = await client.create_reader(topic, start)
+                # A partitioned topic is read partition by partition (a campaign's events
+                # all go to one partition, so its order is kept).
+                for partition in await client.get_topic_partitions(topic):
+                    readers.append((topic, await client.create_reader(partition, start)))
             except pulsar.asyncio.PulsarException as e:
                 raise BrokerUnavailableError(url, connect_timeout, e) from e
-            readers.append((topic, reader))
         for topic, reader in readers:
             pending[asyncio.ensure_future(reader.read_next())] = (topic, reader)
         if ready is not None:
@@ -163,7 +166,7 @@ def format_event(e: TailedEvent) -> str:
 
 
 def summary(e: TailedEvent) -> str:
-    """What happened, in a line: the notification's subject when the body is a valid v1
+    """What happened, in a line: the notification's subject when the body is a valid v2
     event, else the body's fields."""
     model = EVENTS.get(e.event_type)
     if model is not None:

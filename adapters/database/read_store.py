@@ -1,8 +1,8 @@
 """The read store: the campaign view, fed only by integration events.
 
 Each event is applied in one transaction that also records its ``event_id``, so a
-redelivered event changes nothing. Events of one campaign travel on different topics and
-may arrive out of order: an event applies only on top of its predecessor
+redelivered event changes nothing. Events of one campaign arrive in order on the v2
+stream; still, an event applies only on top of its predecessor
 (``aggregate_version - 1``); an older one is stale, and one whose predecessor is missing
 raises ``OutOfOrder`` with nothing recorded, for the caller to retry later. Every write is
 conditional (primary keys, ``UPDATE ... WHERE version = :expected``), so concurrent
@@ -22,27 +22,29 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from contracts.v1.events import (
+from contracts.v2.events import (
     EVENTS,
-    CampanaActivadaV1,
-    CampanaCreadaV1,
-    CampanaFinalizadaV1,
-    CampanaPausadaV1,
-    CampanaReanudadaV1,
+    CampanaActivadaV2,
+    CampanaCreadaV2,
+    CampanaFinalizadaV2,
+    CampanaPausadaV2,
+    CampanaReanudadaV2,
     EventModel,
-    ParticipanteAgregadoV1,
-    ParticipanteRetiradoV1,
-    PresupuestoAjustadoV1,
+    ParticipanteAgregadoV2,
+    ParticipanteRetiradoV2,
+    PresupuestoAjustadoV2,
+    PresupuestoEventoV2,
 )
 
 from .schema import campaign_view, projected_events
 
 CREATED = "campana-creada"
 REJECTED = "comando-rechazado"
-_STATE_CHANGES = (CampanaActivadaV1, CampanaPausadaV1, CampanaReanudadaV1, CampanaFinalizadaV1)
+_STATE_CHANGES = (CampanaActivadaV2, CampanaPausadaV2, CampanaReanudadaV2, CampanaFinalizadaV2)
 # Conflicts come only from a concurrent applier making progress; a few re-reads settle it.
 _MAX_ATTEMPTS = 5
 _MAX_EVENT_ID = 64  # projected_events.event_id is String(64)
+_MAX_AMOUNT = 64  # campaign_view.monto is String(64)
 
 
 class ApplyResult(enum.StrEnum):
@@ -103,7 +105,7 @@ class CampaignView:
             "estado": self.estado,
             "fecha_inicio": _iso(self.fecha_inicio),
             "fecha_fin": _iso(self.fecha_fin),
-            "monto": _decimal_text(self.monto),
+            "monto": format(self.monto, "f"),  # never exponent notation
             "divisa": self.divisa,
             "marca_id": self.marca_id,
             "participantes": [dict(p) for p in self.participantes],
@@ -188,10 +190,22 @@ def parse_event(event_type: str, body: dict[str, Any]) -> BaseModel | None:
     if event_type == REJECTED:
         return None
     try:
-        return model.model_validate(body)
+        event = model.model_validate(body)
     except ValidationError as e:
         msg = f"Invalid {event_type} body: {e}"
         raise InvalidEvent(msg) from e
+    # An amount the view cannot keep is this event's fault, found before any write.
+    for budget in _budgets(event):
+        _amount(budget.monto)
+    return event
+
+
+def _budgets(event: BaseModel) -> list[PresupuestoEventoV2]:
+    if isinstance(event, CampanaCreadaV2):
+        return [event.presupuesto]
+    if isinstance(event, PresupuestoAjustadoV2):
+        return [event.anterior, event.nuevo]
+    return []
 
 
 def version_of(event_type: str, aggregate_version: int | None) -> int:
@@ -227,7 +241,7 @@ async def _apply_once(
             return ApplyResult.STALE
         if (current or 0) != version - 1:
             raise OutOfOrder(event_type, event_id, campana_id, version, current)
-        if isinstance(event, CampanaCreadaV1):
+        if isinstance(event, CampanaCreadaV2):
             await connection.execute(insert(campaign_view).values(**created_row(event, now)))
         else:
             assert row is not None  # version >= 2 and current == version - 1
@@ -251,7 +265,7 @@ async def _record(connection: AsyncConnection, event_id: str, now: datetime) -> 
     await connection.execute(insert(projected_events).values(event_id=event_id, projected_at=now))
 
 
-def created_row(event: CampanaCreadaV1, now: datetime) -> dict[str, Any]:
+def created_row(event: CampanaCreadaV2, now: datetime) -> dict[str, Any]:
     return {
         "id": event.campana_id,
         "nombre": event.nombre,
@@ -259,7 +273,7 @@ def created_row(event: CampanaCreadaV1, now: datetime) -> dict[str, Any]:
         "estado": event.estado,
         "fecha_inicio": _utc(event.fecha_inicio),
         "fecha_fin": _utc(event.fecha_fin),
-        "monto": _decimal_text(event.presupuesto.monto),
+        "monto": _amount(event.presupuesto.monto),
         "divisa": event.presupuesto.divisa,
         "marca_id": event.marca_id,
         "participantes": [p.model_dump(mode="json") for p in event.participantes],
@@ -271,15 +285,15 @@ def created_row(event: CampanaCreadaV1, now: datetime) -> dict[str, Any]:
 def changes_for(event_type: str, event: BaseModel, row: Mapping[Any, Any]) -> dict[str, Any]:
     if isinstance(event, _STATE_CHANGES):
         return {"estado": event.estado}
-    if isinstance(event, ParticipanteAgregadoV1):
+    if isinstance(event, ParticipanteAgregadoV2):
         added = event.participante.model_dump(mode="json")
         others = [p for p in row["participantes"] if p.get("id") != added["id"]]
         return {"participantes": [*others, added]}
-    if isinstance(event, ParticipanteRetiradoV1):
+    if isinstance(event, ParticipanteRetiradoV2):
         kept = [p for p in row["participantes"] if p.get("id") != event.participante_id]
         return {"participantes": kept}
-    if isinstance(event, PresupuestoAjustadoV1):
-        return {"monto": _decimal_text(event.nuevo.monto), "divisa": event.nuevo.divisa}
+    if isinstance(event, PresupuestoAjustadoV2):
+        return {"monto": _amount(event.nuevo.monto), "divisa": event.nuevo.divisa}
     msg = f"No campaign-view change is defined for {event_type!r}"
     raise InvalidEvent(msg)
 
@@ -312,5 +326,15 @@ def _iso(moment: datetime) -> str:
     return _utc(moment).isoformat().replace("+00:00", "Z")
 
 
-def _decimal_text(amount: Decimal) -> str:
-    return format(amount, "f")  # never exponent notation: "10000", not "1E+4"
+def _amount(text: str) -> str:
+    """The event's decimal string as the view keeps it: never exponent notation."""
+    try:
+        amount = Decimal(text)
+    except ArithmeticError as e:
+        msg = f"monto {text[:80]!r} is not a decimal string"
+        raise InvalidEvent(msg) from e
+    shown = format(amount, "f")  # "10000", not "1E+4"
+    if not amount.is_finite() or len(shown) > _MAX_AMOUNT:
+        msg = f"monto {text[:80]!r} is not a finite amount of at most {_MAX_AMOUNT} characters"
+        raise InvalidEvent(msg)
+    return shown

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contracts.v1.events import CampanaCreadaV1, EventModel
+from contracts.v2.events import CampanaCreadaV2, EventModel
 
 from .read_store import (
     ApplyResult,
@@ -122,7 +122,7 @@ def _apply(
     if (current or 0) != version - 1:
         return OutOfOrder(incoming.event_type, incoming.event_id, event.campana_id, version,
                           current)
-    if isinstance(event, CampanaCreadaV1):
+    if isinstance(event, CampanaCreadaV2):
         rows[event.campana_id] = created_row(event, now)
     else:
         assert row is not None

@@ -13,9 +13,9 @@ import pytest
 from faststream import Context
 from faststream.middlewares import AckPolicy
 
-from adapters.pulsar import PublishError, PulsarBroker, PulsarMessage
+from adapters.pulsar import PublishError, PulsarBroker, PulsarMessage, PulsarSubscriber
 from adapters.pulsar.receiver import Receiver
-from contracts.topics import COMMAND_TOPICS, EVENT_TOPICS
+from contracts.topics import COMMAND_TOPICS, COMMANDS_V2, EVENT_TOPICS, EVENTS_V2
 from tests.support.brokers import RealBroker
 from tests.support.raw import raw_client, raw_read
 from tests.support.waiting import eventually
@@ -109,18 +109,38 @@ async def watching(url: str, topic: str) -> AsyncIterator[Receiver]:
 
 
 async def test_the_service_has_one_dlq_topic_per_worker_subscription_and_topic() -> None:
+    # Commands: the v2 stream and the 8 deprecated v1 topics; events: the v2 stream only.
     expected = (
-        {f"{t}-{command_worker.SUBSCRIPTION}-DLQ" for t in COMMAND_TOPICS.values()}
-        | {f"{t}-{projector.SUBSCRIPTION}-DLQ" for t in EVENT_TOPICS.values()}
-        | {f"{t}-{notifications.SUBSCRIPTION}-DLQ" for t in EVENT_TOPICS.values()}
+        {f"{t}-{command_worker.SUBSCRIPTION}-DLQ" for t in (COMMANDS_V2, *COMMAND_TOPICS.values())}
+        | {f"{EVENTS_V2}-{projector.SUBSCRIPTION}-DLQ"}
+        | {f"{EVENTS_V2}-{notifications.SUBSCRIPTION}-DLQ"}
     )
-    assert len(DEAD_LETTER_TOPICS) == 26
+    assert len(DEAD_LETTER_TOPICS) == 11
     assert {t.topic for t in DEAD_LETTER_TOPICS} == expected
-    assert [t.source for t in topics_of(command_worker.SUBSCRIPTION)] == list(
-        COMMAND_TOPICS.values()
-    )
+    assert [t.source for t in topics_of(command_worker.SUBSCRIPTION)] == [
+        COMMANDS_V2, *COMMAND_TOPICS.values()
+    ]
+    assert [t.source for t in topics_of(projector.SUBSCRIPTION)] == [EVENTS_V2]
+    assert [t.source for t in topics_of(notifications.SUBSCRIPTION)] == [EVENTS_V2]
+    assert not {t.source for t in DEAD_LETTER_TOPICS} & set(EVENT_TOPICS.values())
     with pytest.raises(ValueError, match="unknown subscription"):
         topics_of("alpes-nadie")
+
+
+def test_the_dlq_topics_are_those_of_what_the_workers_subscribe_to() -> None:
+    """The list the operators' tools read matches the workers' real subscriptions."""
+    broker = PulsarBroker()
+    command_worker.register(broker, processor=None, concurrency=4)  # type: ignore[arg-type]
+    projector.register(broker, engine=None)  # type: ignore[arg-type]
+    notifications.register(broker, sender=None)  # type: ignore[arg-type]
+
+    subscribed = {
+        (sub.subscription, topic)
+        for sub in broker.subscribers
+        if isinstance(sub, PulsarSubscriber)
+        for topic in sub.prefixed_topics
+    }
+    assert subscribed == {(t.subscription, t.source) for t in DEAD_LETTER_TOPICS}
 
 
 def test_a_redriven_command_without_a_command_id_gets_one_fixed_by_its_place_in_the_dlq() -> None:
@@ -140,7 +160,7 @@ def test_a_redriven_command_without_a_command_id_gets_one_fixed_by_its_place_in_
     assert not [
         k for k in first if k.startswith("DLQ_") or k in {"REAL_TOPIC", "ORIGIN_MESSAGE_ID"}
     ]
-    event_dlq = DeadLetterTopic(projector.SUBSCRIPTION, EVENT_TOPICS["campana-creada"])
+    event_dlq = DeadLetterTopic(projector.SUBSCRIPTION, EVENTS_V2)
     event = DeadLetter(event_dlq, "(1,1,-1,-1)", None, {}, b"{}", datetime.now(UTC))
     assert "command_id" not in redrive_properties(event)
 

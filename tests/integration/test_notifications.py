@@ -1,5 +1,6 @@
-"""The notification worker: in memory (TestPulsarBroker, settlement observable) for every
-event type and failure, then end to end on each real broker into the JSON-lines file."""
+"""The notification worker, on the v2 event stream: in memory (TestPulsarBroker,
+settlement observable) for every event type and failure, then end to end on each real
+broker into the JSON-lines file."""
 
 import json
 import uuid
@@ -11,12 +12,15 @@ from typing import Any
 import pytest
 
 from adapters.notifications import LogSender, Notification, NotificationSendError
-from adapters.pulsar import PulsarBroker, TestPulsarBroker
+from adapters.pulsar import PulsarBroker, PulsarSubscriber, TestPulsarBroker
 from adapters.pulsar.testing import RecordingSettler
-from contracts.topics import EVENT_TOPICS
+from contracts.topics import EVENT_TOPICS, EVENTS_V2
+from contracts.v2.events import EVENTS
 from tests.support.brokers import RealBroker
+from tests.support.events import key_of, v2_properties
 from tests.support.raw import raw_client
 from tests.support.waiting import eventually
+from workers.dead_letters import DeadLetterTopic, list_dead_letters
 from workers.notifications import SUBSCRIPTION, RecentIds, register
 
 CREADA = {
@@ -34,7 +38,8 @@ CREADA = {
     ],
 }
 
-# Each event type: a v1 body and the subject of its notification.
+# Each event type: a v2 body (amounts are decimal strings) and the subject of its
+# notification.
 EXAMPLES: dict[str, tuple[dict[str, Any], str]] = {
     "campana-creada": (
         CREADA,
@@ -59,7 +64,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], str]] = {
     "presupuesto-ajustado": (
         {
             "campana_id": "c-1",
-            "anterior": {"monto": 15000, "divisa": "USD"},
+            "anterior": {"monto": "15000", "divisa": "USD"},
             "nuevo": {"monto": "20000.50", "divisa": "USD"},
         },
         "Presupuesto de la campaña c-1 ajustado: 15000 USD -> 20000.5 USD",
@@ -80,16 +85,11 @@ EXAMPLES: dict[str, tuple[dict[str, Any], str]] = {
 
 
 def properties(event_type: str, event_id: str) -> dict[str, str]:
-    return {
-        "event_id": event_id,
-        "event_type": event_type,
-        "occurred_at": "2026-11-28T08:00:00.000+00:00",
-        "aggregate_version": "1",
-        "command_id": f"cmd-{event_id}",
-        "correlation_id": f"corr-{event_id}",
-        "schema_version": "1",
-        "content-type": "application/json",
-    }
+    """As on the v2 stream (schema_version 2, event_type naming the event)."""
+    version = None if event_type == "comando-rechazado" else 1
+    return v2_properties(
+        event_type, event_id, version, occurred_at="2026-11-28T08:00:00.000+00:00"
+    )
 
 
 class RecordingSender:
@@ -104,37 +104,48 @@ class RecordingSender:
         self.sent.append(notification)
 
 
-def settler_of(broker: PulsarBroker, topic: str) -> RecordingSettler:
-    [sub] = [s for s in broker.subscribers if topic in s.prefixed_topics]  # type: ignore[attr-defined]
-    settler = sub.settler  # type: ignore[attr-defined]
+def settler_of(broker: PulsarBroker) -> RecordingSettler:
+    """The settler of the one notifications subscriber, on the v2 event stream."""
+    [sub] = [s for s in broker.subscribers if isinstance(s, PulsarSubscriber)]
+    assert sub.prefixed_topics == (EVENTS_V2,)
+    settler = sub.settler
     assert isinstance(settler, RecordingSettler)
     return settler
 
 
-async def publish(br: PulsarBroker, event_type: str, body: dict[str, Any], event_id: str) -> None:
+async def publish(
+    br: PulsarBroker,
+    event_type: str,
+    body: dict[str, Any],
+    event_id: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """As the relay does on the v2 stream: key = campaign, event_type in the properties."""
     await br.publish(
         json.dumps(body).encode(),
-        EVENT_TOPICS[event_type],
-        key=body.get("campana_id") or "",
-        headers=properties(event_type, event_id),
+        EVENTS_V2,
+        key=key_of(body),
+        headers=properties(event_type, event_id) if headers is None else headers,
     )
 
 
 # -- in memory ---------------------------------------------------------------------------
 
 
-def test_there_is_one_subscriber_per_event_topic_on_the_notifications_subscription() -> None:
+def test_there_is_one_subscriber_on_the_v2_event_stream_on_the_notifications_subscription(
+) -> None:
     broker = PulsarBroker()
     register(broker, RecordingSender())
 
-    subscribed = {
-        (topic, sub.subscription)  # type: ignore[attr-defined]
-        for sub in broker.subscribers
-        for topic in sub.prefixed_topics  # type: ignore[attr-defined]
-    }
-    assert subscribed == {(topic, SUBSCRIPTION) for topic in EVENT_TOPICS.values()}
+    [sub] = broker.subscribers
+    assert isinstance(sub, PulsarSubscriber)
+    assert (sub.prefixed_topics, sub.subscription) == ((EVENTS_V2,), SUBSCRIPTION)
+    assert not set(sub.prefixed_topics) & set(EVENT_TOPICS.values())  # no v1 topic
     assert SUBSCRIPTION == "alpes-notificaciones"
-    assert len(broker.subscribers) == len(EVENT_TOPICS)
+
+
+def test_every_v2_event_type_has_an_example() -> None:
+    assert set(EXAMPLES) == set(EVENTS)
 
 
 @pytest.mark.parametrize("event_type", list(EXAMPLES))
@@ -146,7 +157,7 @@ async def test_each_event_type_is_notified_with_its_subject(event_type: str) -> 
 
     async with TestPulsarBroker(broker) as br:
         await publish(br, event_type, body, "ev-1")
-        assert len(settler_of(broker, EVENT_TOPICS[event_type]).acked) == 1
+        assert len(settler_of(broker).acked) == 1
 
     [sent] = sender.sent
     assert sent.subject == subject
@@ -175,13 +186,12 @@ async def test_a_failing_send_nacks_the_event_so_it_is_redelivered_and_then_noti
     broker = PulsarBroker()
     sender = RecordingSender(failures=1)
     register(broker, sender)
-    topic = EVENT_TOPICS["campana-activada"]
     body = {"campana_id": "c-1", "estado": "active"}
 
     async with TestPulsarBroker(broker) as br:
         with pytest.raises(NotificationSendError, match="is down"):
             await publish(br, "campana-activada", body, "ev-1")
-        settler = settler_of(broker, topic)
+        settler = settler_of(broker)
         assert (len(settler.nacked), settler.acked, settler.dead_lettered) == (1, [], [])
         assert sender.sent == []
 
@@ -201,24 +211,69 @@ async def test_an_event_delivered_again_after_its_notification_is_not_notified_t
         await publish(br, "campana-pausada", body, "ev-1")
         await publish(br, "campana-pausada", body, "ev-1")
         await publish(br, "campana-pausada", body, "ev-2")
-        assert len(settler_of(broker, EVENT_TOPICS["campana-pausada"]).acked) == 3
+        assert len(settler_of(broker).acked) == 3
 
     assert [n.event_id for n in sender.sent] == ["ev-1", "ev-2"]
 
 
-async def test_a_body_that_breaks_the_contract_is_dead_lettered_without_a_notification() -> None:
+@pytest.mark.parametrize(
+    ("event_type", "body"),
+    [
+        ("campana-creada", {"campana_id": "c-1"}),
+        # A v1 body: the amounts are JSON numbers, where v2 has decimal strings.
+        (
+            "presupuesto-ajustado",
+            {
+                "campana_id": "c-1",
+                "anterior": {"monto": 15000, "divisa": "USD"},
+                "nuevo": {"monto": 20000.5, "divisa": "USD"},
+            },
+        ),
+    ],
+    ids=["missing-fields", "v1-amounts"],
+)
+async def test_a_body_that_breaks_the_contract_is_dead_lettered_without_a_notification(
+    event_type: str, body: dict[str, Any]
+) -> None:
     broker = PulsarBroker()
     sender = RecordingSender()
     register(broker, sender)
-    topic = EVENT_TOPICS["campana-creada"]
 
     async with TestPulsarBroker(broker) as br:
         with pytest.raises(Exception, match="validation error"):
-            await publish(br, "campana-creada", {"campana_id": "c-1"}, "ev-1")
-        [(_, reason)] = settler_of(broker, topic).dead_lettered
+            await publish(br, event_type, body, "ev-1")
+        [(_, reason)] = settler_of(broker).dead_lettered
 
     assert reason["DLQ_REASON"] == "undecodable"
     assert sender.sent == []
+
+
+@pytest.mark.parametrize(
+    "event_type", [None, "", "campana-borrada", "campana-creada.v1"],
+    ids=["missing", "empty", "unknown", "topic-name"],
+)
+async def test_an_event_whose_event_type_names_no_v2_event_is_dead_lettered_unnotified(
+    event_type: str | None,
+) -> None:
+    broker = PulsarBroker()
+    sender = RecordingSender()
+    register(broker, sender)
+    headers = {k: v for k, v in properties("campana-creada", "ev-1").items() if k != "event_type"}
+    if event_type is not None:
+        headers["event_type"] = event_type
+
+    async with TestPulsarBroker(broker) as br:
+        await publish(br, "campana-creada", CREADA, "ev-1", headers=headers)
+        settler = settler_of(broker)
+        [(_, reason)] = settler.dead_lettered
+        assert (settler.acked, settler.nacked) == ([], [])
+        # The next event, well formed, is notified: one bad message stops nothing.
+        await publish(br, "campana-creada", CREADA, "ev-2")
+        assert len(settler.acked) == 1
+
+    assert reason["DLQ_REASON"] == "unknown-event-type"
+    assert reason["DLQ_EXCEPTION_TYPE"] == "UnknownEventType"
+    assert [n.event_id for n in sender.sent] == ["ev-2"]
 
 
 def test_the_recent_ids_forget_the_least_recently_seen_first() -> None:
@@ -269,13 +324,11 @@ async def test_a_campana_creada_published_to_the_broker_lands_in_the_notificatio
     event_id = str(uuid.uuid4())
     path = tmp_path / "notifications.jsonl"
     broker = PulsarBroker(real.url, capabilities=real.capabilities, graceful_timeout=10)
-    # Its own subscription: the event topics and their history are shared with other tests.
+    # Its own subscription: the v2 stream and its history are shared with other tests.
     register(broker, LogSender(path), subscription=f"test-notificaciones-{uuid.uuid4().hex}")
 
     async with running(broker), raw_client(real.url) as client:
-        producer = await client.create_producer(
-            EVENT_TOPICS["campana-creada"], batching_enabled=False
-        )
+        producer = await client.create_producer(EVENTS_V2, batching_enabled=False)
         await producer.send(
             json.dumps(CREADA | {"campana_id": campana_id}).encode(),
             properties=properties("campana-creada", event_id),
@@ -289,3 +342,38 @@ async def test_a_campana_creada_published_to_the_broker_lands_in_the_notificatio
     assert line["event_type"] == "campana-creada"
     assert line["subject"].startswith(f"Campaña {campana_id} creada: Campaña Moda Primavera")
     assert line["occurred_at"] == "2026-11-28T08:00:00+00:00"
+
+
+@pytest.mark.timeout(180)
+async def test_an_event_of_unknown_type_on_the_stream_is_parked_in_the_dlq_and_the_next_notified(
+    real: RealBroker, tmp_path: Path
+) -> None:
+    campana_id = f"c-{uuid.uuid4().hex[:12]}"
+    unknown_id, good_id = str(uuid.uuid4()), str(uuid.uuid4())
+    path = tmp_path / "notifications.jsonl"
+    subscription = f"test-notificaciones-{uuid.uuid4().hex}"
+    broker = PulsarBroker(real.url, capabilities=real.capabilities, graceful_timeout=10)
+    register(broker, LogSender(path), subscription=subscription)
+    body = json.dumps(CREADA | {"campana_id": campana_id}).encode()
+
+    async with running(broker), raw_client(real.url) as client:
+        producer = await client.create_producer(EVENTS_V2, batching_enabled=False)
+        unknown = properties("campana-creada", unknown_id) | {"event_type": "campana-clonada"}
+        await producer.send(body, properties=unknown, partition_key=campana_id)
+        await producer.send(
+            body, properties=properties("campana-creada", good_id), partition_key=campana_id
+        )
+        await producer.close()
+        await eventually(lambda: any(n["event_id"] == good_id for n in notified(path)), timeout=60)
+
+    # The subscription reads the shared stream from its start: the DLQ may hold others'
+    # bad events too; ours is there, as it came, with why.
+    dlq = [DeadLetterTopic(subscription, EVENTS_V2)]
+    listing = await list_dead_letters(real.url, topics=dlq, receive_timeout=1.0)
+    [parked] = [x for x in listing.letters if x.properties.get("event_id") == unknown_id]
+    assert parked.dlq_topic == f"{EVENTS_V2}-{subscription}-DLQ"
+    assert (parked.body, parked.key) == (body, campana_id)
+    assert parked.reason == "unknown-event-type"
+    assert parked.properties["event_type"] == "campana-clonada"
+    assert parked.real_topic == EVENTS_V2
+    assert unknown_id not in {n["event_id"] for n in notified(path)}

@@ -1,11 +1,14 @@
-"""The projector: events through a broker into the read store, and the rebuild from the
-topics. In memory (TestPulsarBroker) and against real brokers, on SQLite and PostgreSQL.
+"""The projector: events of the v2 stream through a broker into the read store, and the
+rebuild from the stream. In memory (TestPulsarBroker) and against real brokers, on SQLite
+and PostgreSQL.
 
-Event topics are shared by every test of the session: each test uses its own campaign
-ids and subscription, and looks only at its own campaigns.
+The v2 event stream is shared by every test of the session: each test uses its own
+campaign ids and subscription, and looks only at its own campaigns. Tests that need a
+stream of their own (rebuilds of an exact history) pass a unique topic.
 """
 
 import asyncio
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -24,15 +27,22 @@ from adapters.database.read_store import (
     get_campaign,
 )
 from adapters.database.schema import projected_events
-from adapters.pulsar import PulsarBroker, PulsarSubscriber, TestPulsarBroker
+from adapters.pulsar import (
+    APACHE_PULSAR,
+    PULSAR_LITE,
+    BrokerCapabilities,
+    PulsarBroker,
+    PulsarSubscriber,
+    SubscriptionType,
+    TestPulsarBroker,
+)
 from adapters.pulsar.delivery import Delivery
 from adapters.pulsar.testing import FakeMessage, RecordingSettler
-from contracts.topics import EVENT_TOPICS
+from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from tests.support.brokers import RealBroker
+from tests.support.events import Event, creada, lifecycle, rechazado
 from tests.support.waiting import eventually
 from workers.projector import MAX_REDELIVERIES, SUBSCRIPTION, rebuild, register
-
-from .test_read_store import Event, creada, lifecycle, rechazado
 
 
 @pytest.fixture
@@ -58,13 +68,17 @@ def real(request: pytest.FixtureRequest) -> RealBroker:
     return broker
 
 
-def settler_of(broker: PulsarBroker, event_type: str) -> RecordingSettler:
-    [sub] = [
-        s for s in broker.subscribers
-        if isinstance(s, PulsarSubscriber) and EVENT_TOPICS[event_type] in s.prefixed_topics
-    ]
-    assert isinstance(sub.settler, RecordingSettler)
-    return sub.settler
+def subscriber_of(broker: PulsarBroker) -> PulsarSubscriber:
+    """The projector's one subscriber: on the v2 event stream."""
+    [sub] = [s for s in broker.subscribers if isinstance(s, PulsarSubscriber)]
+    assert sub.prefixed_topics == (EVENTS_V2,)
+    return sub
+
+
+def settler_of(broker: PulsarBroker) -> RecordingSettler:
+    settler = subscriber_of(broker).settler
+    assert isinstance(settler, RecordingSettler)
+    return settler
 
 
 async def recorded(engine: AsyncEngine, event_ids: set[str]) -> set[str]:
@@ -73,14 +87,18 @@ async def recorded(engine: AsyncEngine, event_ids: set[str]) -> set[str]:
         return set((await c.execute(query)).scalars())
 
 
-async def publish(broker: PulsarBroker, event: Event) -> None:
-    """As the outbox relay does: the stored bytes, keyed by campaign, metadata in properties."""
+async def publish(
+    broker: PulsarBroker, event: Event, topic: str = EVENTS_V2, **headers: str
+) -> None:
+    """As the outbox relay does: the stored bytes on the v2 stream, keyed by campaign,
+    metadata (event_type among it) in properties; ``headers`` override properties."""
+    properties = event.properties() | headers
     await broker.publish(
         event.payload,
-        EVENT_TOPICS[event.type],
-        key=str(event.body.get("campana_id") or ""),
-        headers=event.properties(),
-        correlation_id=event.properties()["correlation_id"],
+        topic,
+        key=event.key,
+        headers=properties,
+        correlation_id=properties["correlation_id"],
     )
 
 
@@ -125,8 +143,9 @@ async def test_events_published_through_the_broker_fill_the_view(
         assert view is not None
         assert_final(view)
         assert await recorded(engine, {e.id for e in events}) == {e.id for e in events}
-        assert len(settler_of(broker, "participante-agregado").acked) == 2
-        assert settler_of(broker, "campana-creada").nacked == []
+        settler = settler_of(broker)
+        assert len(settler.acked) == len(events) + 1
+        assert (settler.nacked, settler.dead_lettered) == ([], [])
 
 
 async def test_an_out_of_order_event_is_nacked_and_not_recorded_then_applies_on_redelivery(
@@ -137,13 +156,16 @@ async def test_an_out_of_order_event_is_nacked_and_not_recorded_then_applies_on_
     created, activated, *_ = lifecycle(campana_id)
 
     async with TestPulsarBroker(broker) as br:
+        # A redelivery can still bring an event before its predecessor on the v2 stream.
         await publish(br, activated)
-        assert len(settler_of(broker, "campana-activada").nacked) == 1
-        assert settler_of(broker, "campana-activada").dead_lettered == []
+        settler = settler_of(broker)
+        assert len(settler.nacked) == 1
+        assert (settler.acked, settler.dead_lettered) == ([], [])
         assert await recorded(engine, {activated.id}) == set()
 
         await publish(br, created)
         await publish(br, activated)  # the redelivery
+        assert len(settler.acked) == 2
 
     view = await get_campaign(engine, campana_id)
     assert view is not None
@@ -156,14 +178,13 @@ async def test_an_event_still_waiting_when_its_redeliveries_run_out_is_dead_lett
     broker = PulsarBroker()
     register(broker, engine)
     activated = lifecycle(campana_id)[1]
-    topic = EVENT_TOPICS[activated.type]
-    [sub] = [s for s in broker.subscribers if topic in getattr(s, "prefixed_topics", ())]
+    sub = subscriber_of(broker)
     settler = RecordingSettler(SUBSCRIPTION, MAX_REDELIVERIES)
 
     async with TestPulsarBroker(broker):
-        sub.settler = settler  # type: ignore[attr-defined]
+        sub.settler = settler
         last_try = FakeMessage(
-            activated.payload, activated.properties(), topic, key=campana_id,
+            activated.payload, activated.properties(), EVENTS_V2, key=campana_id,
             redeliveries=MAX_REDELIVERIES,
         )
         await sub.process_message(Delivery(last_try, settler))
@@ -176,21 +197,60 @@ async def test_an_event_still_waiting_when_its_redeliveries_run_out_is_dead_lett
     assert await recorded(engine, {activated.id}) == set()
 
 
-async def test_an_event_without_an_event_id_is_dead_lettered_at_once(
-    engine: AsyncEngine, campana_id: str
+@pytest.mark.parametrize(
+    ("dropped", "changed", "why"),
+    [
+        ("event_id", {}, "has no event_id property"),
+        # The v2 stream carries every event type: only the property says which it is.
+        ("event_type", {}, "has no event_type property"),
+        (None, {"event_type": ""}, "has no event_type property"),
+        (None, {"event_type": "campana-borrada"}, "Unknown event type 'campana-borrada'"),
+        (None, {"aggregate_version": "uno"}, "expected an int"),
+    ],
+    ids=["no-event-id", "no-event-type", "empty-event-type", "unknown-event-type",
+         "bad-version"],
+)
+async def test_an_event_whose_properties_break_the_contract_is_dead_lettered_at_once(
+    engine: AsyncEngine, campana_id: str, caplog: pytest.LogCaptureFixture,
+    dropped: str | None, changed: dict[str, str], why: str,
 ) -> None:
     broker = PulsarBroker()
     register(broker, engine)
     created = creada(campana_id)
-    headers = {k: v for k, v in created.properties().items() if k != "event_id"}
+    headers = {k: v for k, v in created.properties().items() if k != dropped} | changed
 
     async with TestPulsarBroker(broker) as br:
-        await br.publish(created.payload, EVENT_TOPICS["campana-creada"], headers=headers)
-        settler = settler_of(broker, "campana-creada")
+        await br.publish(created.payload, EVENTS_V2, key=campana_id, headers=headers)
+        settler = settler_of(broker)
         [(_, reason)] = settler.dead_lettered
         assert reason["DLQ_REASON"] == "invalid-event"
-        assert settler.nacked == []
+        # The dead-lettered copy says why, for `alpes dlq show`.
+        assert reason["DLQ_EXCEPTION_TYPE"] == "InvalidEvent"
+        assert why in reason["DLQ_EXCEPTION_MESSAGE"]
+        assert (settler.acked, settler.nacked) == ([], [])
     assert await get_campaign(engine, campana_id) is None
+    assert any(why in r.getMessage() for r in caplog.records if r.name == "alpes.projector")
+
+
+async def test_a_v1_body_on_the_v2_stream_is_dead_lettered_as_invalid(
+    engine: AsyncEngine, campana_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """v1 bodies carry amounts as JSON numbers; v2 ones as decimal strings."""
+    broker = PulsarBroker()
+    register(broker, engine)
+    created = creada(campana_id)
+    v1_body = created.body | {"presupuesto": {"monto": 15000.1, "divisa": "USD"}}
+
+    async with TestPulsarBroker(broker) as br:
+        await br.publish(
+            json.dumps(v1_body).encode(), EVENTS_V2, key=campana_id,
+            headers=created.properties(),
+        )
+        [(_, reason)] = settler_of(broker).dead_lettered
+        assert reason["DLQ_REASON"] == "invalid-event"
+    assert await get_campaign(engine, campana_id) is None
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "alpes.projector"]
+    assert "presupuesto.monto" in warning and "valid string" in warning
 
 
 async def test_a_body_that_is_not_json_is_dead_lettered_as_undecodable(engine: AsyncEngine) -> None:
@@ -200,23 +260,30 @@ async def test_a_body_that_is_not_json_is_dead_lettered_as_undecodable(engine: A
     async with TestPulsarBroker(broker) as br:
         with pytest.raises(ValueError):
             await br.publish(
-                b"{not json", EVENT_TOPICS["campana-pausada"], headers=creada("c").properties()
+                b"{not json", EVENTS_V2, key="c", headers=creada("c").properties()
                 | {"event_type": "campana-pausada", "aggregate_version": "3"},
             )
-        [(_, reason)] = settler_of(broker, "campana-pausada").dead_lettered
+        [(_, reason)] = settler_of(broker).dead_lettered
         assert reason["DLQ_REASON"] == "undecodable"
 
 
-def test_every_event_topic_has_its_own_projector_subscriber() -> None:
-    broker = PulsarBroker()
+@pytest.mark.parametrize(
+    ("capabilities", "subscription_type"),
+    [(APACHE_PULSAR, SubscriptionType.KEY_SHARED), (PULSAR_LITE, SubscriptionType.SHARED)],
+    ids=["apache-pulsar", "pulsar-lite"],
+)
+def test_the_projector_subscribes_to_the_v2_event_stream_only_key_shared_where_the_broker_has_it(
+    capabilities: BrokerCapabilities, subscription_type: SubscriptionType
+) -> None:
+    broker = PulsarBroker(capabilities=capabilities)
     register(broker, engine=None)  # type: ignore[arg-type]  # only declared here
 
-    subs = [s for s in broker.subscribers if isinstance(s, PulsarSubscriber)]
-    assert sorted(t for s in subs for t in s.prefixed_topics) == sorted(EVENT_TOPICS.values())
-    assert {s.subscription for s in subs} == {SUBSCRIPTION}
-    assert all(len(s.prefixed_topics) == 1 for s in subs)
-    names = {call.name for s in subs for call in s.calls}
-    assert names == {f"project_{n.replace('-', '_')}" for n in EVENT_TOPICS}
+    [sub] = [s for s in broker.subscribers if isinstance(s, PulsarSubscriber)]
+    assert sub.prefixed_topics == (EVENTS_V2,)
+    assert not set(sub.prefixed_topics) & set(EVENT_TOPICS.values())  # no v1 topic
+    assert sub.subscription == SUBSCRIPTION == "alpes-projector"
+    assert sub.subscription_type == subscription_type
+    assert len(sub.calls) == 1
 
 
 # Real brokers.
@@ -242,7 +309,8 @@ async def test_the_projector_converges_on_a_real_broker_despite_order_and_duplic
 
     await broker.start()
     try:
-        # Before its predecessor: refused (and nacked) until the predecessor is in.
+        # Before its predecessor (as after a redelivery): refused (and nacked) until the
+        # predecessor is in.
         await publish(broker, activated)
         await eventually(lambda: waited(activated))
         await publish(broker, created)
@@ -260,7 +328,30 @@ async def test_the_projector_converges_on_a_real_broker_despite_order_and_duplic
     assert await recorded(engine, ids) == ids
 
 
-async def test_a_rebuild_replays_the_topics_into_an_emptied_store(
+async def test_a_live_projector_applies_a_campaign_published_in_order_without_waiting(
+    real: RealBroker, engine: AsyncEngine, campana_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On the v2 stream a campaign's events arrive in aggregate_version order: published
+    in order, none is ever refused as out of order, though the projector runs many
+    handlers at once."""
+    caplog.set_level(logging.INFO, logger="alpes.projector")
+    broker = make_broker(real)
+    register(broker, engine, subscription=f"projector-{uuid.uuid4().hex[:8]}")
+    events = lifecycle(campana_id)
+
+    await broker.start()
+    try:
+        for event in events:
+            await publish(broker, event)
+        view = await converged(engine, campana_id, lambda v: v.version == 8)
+    finally:
+        await broker.stop()
+
+    assert_final(view)
+    assert not [r for r in caplog.records if campana_id in r.getMessage()]
+
+
+async def test_a_rebuild_replays_the_stream_into_an_emptied_store(
     real: RealBroker, engine: AsyncEngine, campana_id: str
 ) -> None:
     events = lifecycle(campana_id)
@@ -273,7 +364,7 @@ async def test_a_rebuild_replays_the_topics_into_an_emptied_store(
         await publish(publisher, rechazado(f"cmd-{campana_id}", campana_id))
     finally:
         await publisher.stop()
-    # Something stale in the store that is on no topic: the rebuild drops it.
+    # Something stale in the store that is not on the stream: the rebuild drops it.
     stale = creada(f"{campana_id}-stale")
     await apply_event(engine, stale.type, stale.id, stale.version, stale.body)
 
@@ -289,14 +380,13 @@ async def test_a_rebuild_replays_the_topics_into_an_emptied_store(
     assert again == ApplyResult.DUPLICATE
 
 
-async def test_a_rebuild_of_empty_topics_leaves_an_empty_store(
+async def test_a_rebuild_of_an_empty_stream_leaves_an_empty_store(
     real: RealBroker, engine: AsyncEngine, topic: str
 ) -> None:
     stale = creada(f"c-{uuid.uuid4().hex[:12]}")
     await apply_event(engine, stale.type, stale.id, stale.version, stale.body)
-    topics = {"campana-creada": topic, "campana-activada": f"{topic}-2"}
 
-    applied = await rebuild(real.url, engine, capabilities=real.capabilities, topics=topics)
+    applied = await rebuild(real.url, engine, capabilities=real.capabilities, topic=topic)
 
     assert applied == 0
     assert await get_campaign(engine, stale.body["campana_id"]) is None
@@ -306,27 +396,56 @@ async def test_a_rebuild_stops_a_campaign_at_a_gap_and_keeps_the_others(
     real: RealBroker, engine: AsyncEngine, topic: str
 ) -> None:
     whole, gapped = f"c-{uuid.uuid4().hex[:12]}", f"c-{uuid.uuid4().hex[:12]}"
-    topics = {name: f"{topic}-{name}" for name in EVENT_TOPICS}
     # The gapped campaign lost its version 3 (e.g. to retention).
     history = lifecycle(whole) + [e for e in lifecycle(gapped) if e.version != 3]
     publisher = make_broker(real)
     await publisher.start()
     try:
         for event in history:
-            await publisher.publish(
-                event.payload, topics[event.type], key=event.body["campana_id"],
-                headers=event.properties(),
-            )
+            await publish(publisher, event, topic)
     finally:
         await publisher.stop()
 
-    applied = await rebuild(real.url, engine, capabilities=real.capabilities, topics=topics)
+    applied = await rebuild(real.url, engine, capabilities=real.capabilities, topic=topic)
 
     assert applied == 8 + 2
     whole_view, gapped_view = await get_campaign(engine, whole), await get_campaign(engine, gapped)
     assert whole_view is not None and gapped_view is not None
     assert_final(whole_view)
     assert (gapped_view.estado, gapped_view.version) == ("active", 2)
+
+
+@pytest.mark.apache_pulsar
+async def test_a_rebuild_reads_every_partition_of_a_partitioned_stream(
+    apache_pulsar: RealBroker, engine: AsyncEngine, topic: str
+) -> None:
+    """On Apache Pulsar the v2 stream may be partitioned (by key: a campaign stays on one
+    partition): the rebuild reads them all."""
+    name = topic.rsplit("/", 1)[-1]
+    apache_pulsar.admin("PUT", f"/admin/v2/persistent/public/default/{name}/partitions", 3)
+    campaigns = [f"c-{uuid.uuid4().hex[:12]}" for _ in range(6)]
+    publisher = make_broker(apache_pulsar)
+    await publisher.start()
+    try:
+        # Each campaign's first event straight onto a chosen partition, so that every
+        # partition holds some history; the rest by key, as the relay publishes.
+        for i, campana_id in enumerate(campaigns):
+            created, *rest = lifecycle(campana_id)
+            await publish(publisher, created, f"{topic}-partition-{i % 3}")
+            for event in rest:
+                await publish(publisher, event, topic)
+    finally:
+        await publisher.stop()
+
+    applied = await rebuild(
+        apache_pulsar.url, engine, capabilities=apache_pulsar.capabilities, topic=topic
+    )
+
+    assert applied == 8 * len(campaigns)
+    for campana_id in campaigns:
+        view = await get_campaign(engine, campana_id)
+        assert view is not None, campana_id
+        assert_final(view)
 
 
 def test_a_waiting_event_gets_time_for_its_predecessor_before_it_is_dead_lettered() -> None:

@@ -1,15 +1,14 @@
-"""The read store fed by integration events, on a real SQLite file and a real PostgreSQL."""
+"""The read store fed by integration events (v2 bodies: amounts are decimal strings), on a
+real SQLite file and a real PostgreSQL."""
 
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,118 +23,7 @@ from adapters.database.read_store import (
     reset,
 )
 from adapters.database.schema import projected_events
-from contracts import properties as p
-from contracts.v1.events import (
-    CampanaActivadaV1,
-    CampanaCreadaV1,
-    CampanaFinalizadaV1,
-    CampanaPausadaV1,
-    CampanaReanudadaV1,
-    ComandoRechazadoV1,
-    ParticipanteAgregadoV1,
-    ParticipanteRetiradoV1,
-    PresupuestoAjustadoV1,
-)
-from contracts.v1.values import ParticipanteV1, PresupuestoV1
-
-# Event builders, shared with test_projector.py.
-
-
-@dataclass(frozen=True)
-class Event:
-    type: str
-    id: str
-    version: int | None
-    model: BaseModel
-
-    @property
-    def body(self) -> dict[str, Any]:
-        """The body as a consumer decodes it from the wire."""
-        decoded: dict[str, Any] = json.loads(self.model.model_dump_json())
-        return decoded
-
-    @property
-    def payload(self) -> bytes:
-        return self.model.model_dump_json().encode()
-
-    def properties(self) -> dict[str, str]:
-        props = {
-            p.EVENT_ID: self.id,
-            p.EVENT_TYPE: self.type,
-            p.OCCURRED_AT: "2026-11-28T08:00:00Z",
-            p.SCHEMA_VERSION: "1",
-            p.COMMAND_ID: f"cmd-{self.id}",
-            p.CORRELATION_ID: f"corr-{self.id}",
-            "content-type": "application/json",
-        }
-        if self.version is not None:
-            props[p.AGGREGATE_VERSION] = str(self.version)
-        return props
-
-
-ALICE = ParticipanteV1(
-    id="p-1", tipo="Influencer", nombre="Alice", informacion_perfil={"seguidores": 200000}
-)
-BLOG = ParticipanteV1(id="p-2", tipo="Affiliate", nombre="Blog", informacion_perfil="50k visitas")
-BRUNO = ParticipanteV1(id="p-3", tipo="Influencer", nombre="Bruno")
-
-
-def creada(
-    campana_id: str,
-    *,
-    marca_id: str = "b-1",
-    tipo: str = "Influencer",
-    monto: str = "15000.10",
-) -> Event:
-    model = CampanaCreadaV1.model_validate(
-        {
-            "campana_id": campana_id,
-            "nombre": f"Campaña {campana_id}",
-            "tipo": tipo,
-            "estado": "draft",
-            # Not UTC on the wire: the view keeps the instant, in UTC.
-            "fecha_inicio": datetime(2025, 9, 10, 2, 0, tzinfo=timezone(timedelta(hours=2))),
-            "fecha_fin": datetime(2025, 12, 10, 23, 59, 59, tzinfo=UTC),
-            "presupuesto": PresupuestoV1(monto=Decimal(monto), divisa="USD"),
-            "marca_id": marca_id,
-            "participantes": [ALICE, BLOG],
-        }
-    )
-    return Event("campana-creada", f"{campana_id}-e1", 1, model)
-
-
-def lifecycle(campana_id: str, **created: Any) -> list[Event]:
-    """A campaign's whole life, versions 1 to 8, in order."""
-    c = campana_id
-
-    def ev(version: int, type_: str, model: BaseModel) -> Event:
-        return Event(type_, f"{c}-e{version}", version, model)
-
-    budget = PresupuestoV1(monto=Decimal("18000.05"), divisa="USD")
-    return [
-        creada(c, **created),
-        ev(2, "campana-activada", CampanaActivadaV1(campana_id=c)),
-        ev(3, "campana-pausada", CampanaPausadaV1(campana_id=c)),
-        ev(4, "participante-agregado", ParticipanteAgregadoV1(campana_id=c, participante=BRUNO)),
-        ev(5, "presupuesto-ajustado", PresupuestoAjustadoV1(
-            campana_id=c, anterior=PresupuestoV1(monto=Decimal("15000.10"), divisa="USD"),
-            nuevo=budget,
-        )),
-        ev(6, "participante-retirado", ParticipanteRetiradoV1(campana_id=c, participante_id="p-1")),
-        ev(7, "campana-reanudada", CampanaReanudadaV1(campana_id=c)),
-        ev(8, "campana-finalizada", CampanaFinalizadaV1(campana_id=c)),
-    ]
-
-
-def rechazado(command_id: str, campana_id: str | None) -> Event:
-    model = ComandoRechazadoV1(
-        command_id=command_id, command_type="activar-campana", campana_id=campana_id,
-        reason="ILLEGAL_TRANSITION", field=None, message="campaign is finished",
-    )
-    return Event("comando-rechazado", f"rej-{command_id}", None, model)
-
-
-# Tests.
+from tests.support.events import Event, creada, lifecycle, rechazado
 
 
 @pytest.fixture
@@ -258,6 +146,12 @@ async def test_a_rejection_event_is_recorded_but_not_part_of_the_view(engine: As
     assert await recorded_ids(engine) == {rejection.id}
 
 
+def with_monto(monto: object) -> dict[str, Any]:
+    """A campana-creada body whose amount is ``monto``, as it is on the wire."""
+    body = creada("c-1").body
+    return body | {"presupuesto": {"monto": monto, "divisa": "USD"}}
+
+
 @pytest.mark.parametrize(
     ("event_type", "version", "body", "message"),
     [
@@ -265,6 +159,15 @@ async def test_a_rejection_event_is_recorded_but_not_part_of_the_view(engine: As
         ("campana-activada", None, {"campana_id": "c-1"}, "expected an integer >= 2"),
         ("campana-creada", 3, None, "aggregate_version 3; expected 1"),
         ("participante-retirado", 2, {"campana_id": "c-1"}, "participante_id"),
+        # v2 amounts are decimal strings: a v1 body (a JSON number) is not a v2 event.
+        ("campana-creada", 1, with_monto(15000.1), "presupuesto.monto"),
+        ("campana-creada", 1, with_monto("quince mil"), "is not a decimal string"),
+        ("campana-creada", 1, with_monto("NaN"), "is not a finite amount"),
+        ("campana-creada", 1, with_monto("1E+70"), "at most 64 characters"),
+    ],
+    ids=[
+        "unknown-type", "no-version", "creada-not-version-1", "missing-field",
+        "monto-number", "monto-not-decimal", "monto-nan", "monto-too-long",
     ],
 )
 async def test_an_event_that_breaks_the_contract_is_invalid_and_records_nothing(
@@ -274,6 +177,22 @@ async def test_an_event_that_breaks_the_contract_is_invalid_and_records_nothing(
     with pytest.raises(InvalidEvent, match=message):
         await apply_event(engine, event_type, "bad-1", version, body or creada("c-1").body)
     assert await recorded_ids(engine) == set()
+
+
+async def test_a_budget_change_with_an_amount_that_is_not_decimal_is_invalid_and_changes_nothing(
+    engine: AsyncEngine,
+) -> None:
+    created, activated, paused, _, adjusted, *_ = lifecycle("c-1")
+    for event in (created, activated, paused):
+        await apply(engine, event)
+    before = await get_campaign(engine, "c-1")
+    body = adjusted.body | {"nuevo": {"monto": "18.000,05", "divisa": "USD"}}
+
+    with pytest.raises(InvalidEvent, match=r"'18\.000,05' is not a decimal string"):
+        await apply_event(engine, adjusted.type, "bad-1", 4, body)
+
+    assert await get_campaign(engine, "c-1") == before
+    assert "bad-1" not in await recorded_ids(engine)
 
 
 async def test_an_event_id_too_long_to_record_is_invalid(engine: AsyncEngine) -> None:
@@ -287,6 +206,9 @@ async def test_money_stays_exact(engine: AsyncEngine) -> None:
     await apply(engine, creada("c-1", monto="15000.10"))
     await apply(engine, creada("c-2", monto="0.30"))
     await apply(engine, creada("c-3", monto="12345678901234567890.01"))
+    # Exponent notation (as very large amounts are written) is kept without the exponent.
+    await apply(engine, creada("c-4", monto="1E+41"))
+    await apply(engine, creada("c-5", monto="1E+4"))
 
     views = {v.id: v for v in await list_campaigns(engine)}
 
@@ -295,6 +217,8 @@ async def test_money_stays_exact(engine: AsyncEngine) -> None:
     assert views["c-1"].to_json()["monto"] == "15000.10"
     assert str(views["c-2"].monto) == "0.30"
     assert str(views["c-3"].monto) == "12345678901234567890.01"
+    assert views["c-4"].to_json()["monto"] == "1" + "0" * 41
+    assert views["c-5"].to_json()["monto"] == "10000"
 
 
 async def test_list_filters_by_brand_state_and_type_and_orders_by_id(engine: AsyncEngine) -> None:

@@ -1,5 +1,5 @@
-"""Projecting a batch of events in one transaction gives what applying them one by one
-gives, on SQLite and PostgreSQL."""
+"""Projecting a batch of events (v2 bodies) in one transaction gives what applying them one
+by one gives, on SQLite and PostgreSQL."""
 
 from collections.abc import AsyncIterator
 
@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.database.engine import create_engine
 from adapters.database.read_store import ApplyResult, InvalidEvent, OutOfOrder, get_campaign
 from adapters.database.read_store_batch import IncomingEvent, apply_events
-
-from .test_read_store import Event, creada, lifecycle, rechazado
+from tests.support.events import Event, creada, lifecycle, rechazado
 
 
 @pytest.fixture
@@ -65,3 +64,33 @@ async def test_duplicates_stale_invalid_and_gaps_get_their_own_result(
     # The gap is remembered nowhere: once its predecessor comes, it applies.
     again = await apply_events(engine, [incoming(first[3]), incoming(first[2])])
     assert again == [ApplyResult.APPLIED, ApplyResult.APPLIED]
+
+
+async def test_an_amount_the_view_cannot_keep_fails_only_its_own_event_in_a_batch(
+    engine: AsyncEngine,
+) -> None:
+    """As alone (test_read_store): a monto that is not a decimal string is InvalidEvent for
+    that event; the other events of the batch are applied."""
+    created, activated, _, _, adjusted, *_ = lifecycle("c-amount")
+    bad_create = creada("c-bad-create", monto="NaN")
+    bad_adjust = IncomingEvent(
+        adjusted.type, "bad-adjust", 3,
+        adjusted.body | {"nuevo": {"monto": "18.000,05", "divisa": "USD"}},
+    )
+
+    results = await apply_events(
+        engine,
+        [incoming(created), incoming(bad_create), incoming(activated), bad_adjust,
+         incoming(creada("c-good"))],
+    )
+
+    assert results[0] == ApplyResult.APPLIED
+    assert isinstance(results[1], InvalidEvent)
+    assert results[2] == ApplyResult.APPLIED
+    assert isinstance(results[3], InvalidEvent)
+    assert results[4] == ApplyResult.APPLIED
+    view = await get_campaign(engine, "c-amount")
+    assert view is not None
+    assert (view.version, str(view.monto)) == (2, "15000.10")
+    assert await get_campaign(engine, "c-good") is not None
+    assert await get_campaign(engine, "c-bad-create") is None

@@ -1,10 +1,10 @@
-"""The 26 DLQ topics of the service: one per worker subscription and topic it reads."""
+"""The DLQ topics of the service: one per worker subscription and topic it reads."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adapters.pulsar import DeadLetterPolicy
-from contracts.topics import COMMAND_TOPICS, EVENT_TOPICS
+from contracts.topics import COMMAND_TOPICS, COMMANDS_V2, EVENTS_V2
 
 from .. import notifications, projector
 from ..campaigns import worker as command_worker
@@ -30,14 +30,14 @@ class DeadLetterTopic:
 
 def _service_topics() -> tuple[DeadLetterTopic, ...]:
     workers = (
-        (command_worker.SUBSCRIPTION, COMMAND_TOPICS),
-        (projector.SUBSCRIPTION, EVENT_TOPICS),
-        (notifications.SUBSCRIPTION, EVENT_TOPICS),
+        (command_worker.SUBSCRIPTION, (COMMANDS_V2, *COMMAND_TOPICS.values())),
+        (projector.SUBSCRIPTION, (EVENTS_V2,)),
+        (notifications.SUBSCRIPTION, (EVENTS_V2,)),
     )
     return tuple(
         DeadLetterTopic(subscription, topic)
         for subscription, topics in workers
-        for topic in topics.values()
+        for topic in topics
     )
 
 
