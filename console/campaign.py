@@ -1,6 +1,10 @@
 """`alpes campaign ...`: send campaign commands; read campaigns from the read store."""
 
+import functools
+import inspect
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +23,86 @@ app = typer.Typer(help="Send campaign commands and read campaigns.", no_args_is_
 WAIT = typer.Option(False, "--wait", help="Wait for the outcome (applied or rejected).")
 TIMEOUT = typer.Option(30.0, "--timeout", help="Seconds --wait waits.")
 AS_JSON = typer.Option(False, "--json", help="Print JSON.")
+EXPECTED_VERSION = typer.Option(
+    None,
+    "--expected-version",
+    min=0,
+    help="Apply only if the campaign is at this version (0: it must not exist yet).",
+)
+COMMAND_ID = typer.Option(
+    None, "--command-id", help="Idempotency key (default: a new UUID); re-sending applies once."
+)
+CORRELATION_ID = typer.Option(
+    None, "--correlation-id", help="Copied onto every event the command causes."
+)
+CONTRACT = typer.Option(
+    2, "--contract", min=1, max=2, help="Contract version to send on: 2, or 1 (deprecated)."
+)
 
 
-async def _send(command_type: str, body: dict[str, Any] | bytes, wait: bool, timeout: float) -> int:
+@dataclass(frozen=True)
+class Sending:
+    """How to send a command: what the user chose besides its body."""
+
+    wait: bool = False
+    timeout: float = 30.0
+    expected_version: int | None = None
+    command_id: str | None = None
+    correlation_id: str | None = None
+    contract: int = 2
+
+
+# The options every command-sending subcommand takes, as Typer reads them.
+_SENDING_OPTIONS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+    for name, option, kind in (
+        ("wait", WAIT, bool),
+        ("timeout", TIMEOUT, float),
+        ("expected_version", EXPECTED_VERSION, int | None),
+        ("command_id", COMMAND_ID, str | None),
+        ("correlation_id", CORRELATION_ID, str | None),
+        ("contract", CONTRACT, int),
+    )
+]
+
+
+def sends_a_command(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a subcommand the sending options (--wait, --expected-version, ...); it
+    receives them as one ``how: Sending`` argument."""
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "how"]
+
+    @functools.wraps(command)
+    def with_options(*args: Any, **kwargs: Any) -> None:
+        how = Sending(**{p.name: kwargs.pop(p.name) for p in _SENDING_OPTIONS})
+        command(*args, how=how, **kwargs)
+
+    with_options.__signature__ = inspect.Signature([*own, *_SENDING_OPTIONS])  # type: ignore[attr-defined]
+    return with_options
+
+
+async def _send(command_type: str, body: dict[str, Any] | bytes, how: Sending) -> int:
     config = settings()
     raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    validate(command_type, raw)  # bad input fails here, before any broker is needed
+    # Bad input fails here, before any broker is needed.
+    validate(command_type, raw, how.contract)
+    if how.contract == 1 and how.expected_version is not None:
+        fail("--expected-version needs --contract 2: v1 has no optimistic concurrency")
     url, embedded = resolve_pulsar(config)
     broker = make_broker(config, url, embedded=embedded)
     await broker.connect()
     try:
-        sent = await send_command(broker, command_type, raw)
+        sent = await send_command(
+            broker,
+            command_type,
+            raw,
+            command_id=how.command_id,
+            correlation_id=how.correlation_id,
+            expected_version=how.expected_version,
+            contract=how.contract,
+        )
     finally:
         await broker.stop()
+    wait, timeout = how.wait, how.timeout
     typer.echo(f"command_id: {sent.command_id}")
     if not wait:
         return 0
@@ -48,13 +119,16 @@ async def _send(command_type: str, body: dict[str, Any] | bytes, wait: bool, tim
     return 0
 
 
-def _send_sync(command_type: str, body: dict[str, Any] | bytes, wait: bool, timeout: float) -> None:
-    run(_send(command_type, body, wait, timeout))
+def _send_sync(command_type: str, body: dict[str, Any] | bytes, how: Sending) -> None:
+    run(_send(command_type, body, how))
 
 
 @app.command()
+@sends_a_command
 def create(
-    file: Path | None = typer.Option(None, "--file", "-f", help="The v1 body as JSON."),
+    file: Path | None = typer.Option(
+        None, "--file", "-f", help="The body as JSON, in the --contract version's shape."
+    ),
     id: str | None = typer.Option(None, "--id", help="Campaign id (overrides the file)."),
     nombre: str | None = typer.Option(None, "--nombre"),
     tipo: str | None = typer.Option(None, "--tipo", help="Influencer, Affiliate or Mixed."),
@@ -63,8 +137,7 @@ def create(
     monto: str | None = typer.Option(None, "--monto"),
     divisa: str | None = typer.Option(None, "--divisa"),
     marca_id: str | None = typer.Option(None, "--marca"),
-    wait: bool = WAIT,
-    timeout: float = TIMEOUT,
+    how: Sending = Sending(),
 ) -> None:
     """Create a campaign from --file and/or flags (flags override the file)."""
     body: dict[str, Any] = {}
@@ -75,78 +148,98 @@ def create(
             fail(f"{file}: {error}")
         if not isinstance(body, dict):
             fail(f"{file}: expected a JSON object")
-    flags = {"id": id, "nombre": nombre, "tipo": tipo, "fecha_inicio": fecha_inicio,
+    id_field = "campana_id" if how.contract == 2 else "id"
+    flags = {id_field: id, "nombre": nombre, "tipo": tipo, "fecha_inicio": fecha_inicio,
              "fecha_fin": fecha_fin, "marca_id": marca_id}
     body |= {k: v for k, v in flags.items() if v is not None}
     if monto is not None or divisa is not None:
         presupuesto = dict(body.get("presupuesto") or {})
         presupuesto |= {k: v for k, v in {"monto": monto, "divisa": divisa}.items() if v}
         body["presupuesto"] = presupuesto
-    _send_sync("crear-campana", body, wait, timeout)
+    _send_sync("crear-campana", body, how)
 
 
 @app.command()
-def activate(campana_id: str, wait: bool = WAIT, timeout: float = TIMEOUT) -> None:
+@sends_a_command
+def activate(
+    campana_id: str,
+    how: Sending = Sending(),
+) -> None:
     """draft -> active."""
-    _send_sync("activar-campana", {"campana_id": campana_id}, wait, timeout)
+    _send_sync("activar-campana", {"campana_id": campana_id}, how)
 
 
 @app.command()
-def pause(campana_id: str, wait: bool = WAIT, timeout: float = TIMEOUT) -> None:
+@sends_a_command
+def pause(
+    campana_id: str,
+    how: Sending = Sending(),
+) -> None:
     """active -> paused."""
-    _send_sync("pausar-campana", {"campana_id": campana_id}, wait, timeout)
+    _send_sync("pausar-campana", {"campana_id": campana_id}, how)
 
 
 @app.command()
-def resume(campana_id: str, wait: bool = WAIT, timeout: float = TIMEOUT) -> None:
+@sends_a_command
+def resume(
+    campana_id: str,
+    how: Sending = Sending(),
+) -> None:
     """paused -> active."""
-    _send_sync("reanudar-campana", {"campana_id": campana_id}, wait, timeout)
+    _send_sync("reanudar-campana", {"campana_id": campana_id}, how)
 
 
 @app.command()
-def finish(campana_id: str, wait: bool = WAIT, timeout: float = TIMEOUT) -> None:
+@sends_a_command
+def finish(
+    campana_id: str,
+    how: Sending = Sending(),
+) -> None:
     """active | paused -> finished."""
-    _send_sync("finalizar-campana", {"campana_id": campana_id}, wait, timeout)
+    _send_sync("finalizar-campana", {"campana_id": campana_id}, how)
 
 
 @app.command("add-participant")
+@sends_a_command
 def add_participant(
     campana_id: str,
     participante_id: str = typer.Option(..., "--id"),
     tipo: str = typer.Option(..., "--tipo", help="Influencer or Affiliate."),
     nombre: str = typer.Option(..., "--nombre"),
     perfil: str | None = typer.Option(None, "--perfil", help="Free-text profile."),
-    wait: bool = WAIT,
-    timeout: float = TIMEOUT,
+    how: Sending = Sending(),
 ) -> None:
     """Add a participant."""
     participante = {"id": participante_id, "tipo": tipo, "nombre": nombre}
     if perfil is not None:
         participante["informacion_perfil"] = perfil
     body = {"campana_id": campana_id, "participante": participante}
-    _send_sync("agregar-participante", body, wait, timeout)
+    _send_sync("agregar-participante", body, how)
 
 
 @app.command("remove-participant")
+@sends_a_command
 def remove_participant(
-    campana_id: str, participante_id: str, wait: bool = WAIT, timeout: float = TIMEOUT
+    campana_id: str,
+    participante_id: str,
+    how: Sending = Sending(),
 ) -> None:
     """Remove a participant."""
     body = {"campana_id": campana_id, "participante_id": participante_id}
-    _send_sync("retirar-participante", body, wait, timeout)
+    _send_sync("retirar-participante", body, how)
 
 
 @app.command("adjust-budget")
+@sends_a_command
 def adjust_budget(
     campana_id: str,
     monto: str = typer.Option(..., "--monto"),
     divisa: str = typer.Option(..., "--divisa"),
-    wait: bool = WAIT,
-    timeout: float = TIMEOUT,
+    how: Sending = Sending(),
 ) -> None:
     """Set a new budget (same currency)."""
     body = {"campana_id": campana_id, "presupuesto": {"monto": monto, "divisa": divisa}}
-    _send_sync("ajustar-presupuesto", body, wait, timeout)
+    _send_sync("ajustar-presupuesto", body, how)
 
 
 @app.command()

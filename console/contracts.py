@@ -5,34 +5,50 @@ from pathlib import Path
 
 import typer
 
-from contracts.topics import COMMAND_TOPICS, EVENT_TOPICS
-from contracts.v1 import COMMANDS, EVENTS
+from contracts.asyncapi import document
+from contracts.catalog import json_schemas, messages
 
-schemas = typer.Typer(help="JSON Schemas of the v1 contracts.", no_args_is_help=True)
+schemas = typer.Typer(help="JSON Schemas and the AsyncAPI document of the contract.",
+                      no_args_is_help=True)
+
+ASYNCAPI_FILE = "asyncapi.json"
 
 
 def topics(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Every topic of the contract, with its direction and body type."""
-    rows = [("command", n, t, COMMANDS[n].__name__) for n, t in COMMAND_TOPICS.items()]
-    rows += [("event", n, t, EVENTS[n].__name__) for n, t in EVENT_TOPICS.items()]
+    """Every topic of the contract, both versions, with direction and body type."""
+    rows = [
+        {
+            "version": m.version,
+            "kind": m.kind,
+            "name": m.name,
+            "topic": m.topic,
+            "schema": m.body.__name__,
+            "deprecated": m.deprecated,
+        }
+        for m in messages()
+    ]
     if as_json:
-        typer.echo(json.dumps([dict(zip(("kind", "name", "topic", "schema"), r, strict=True))
-                               for r in rows], indent=2))
+        typer.echo(json.dumps(rows, indent=2))
         return
-    for kind, _name, topic, schema in rows:
-        typer.echo(f"{kind:<8} {topic}  ({schema})")
+    for row in rows:
+        note = "  (deprecated)" if row["deprecated"] else ""
+        typer.echo(
+            f"v{row['version']} {row['kind']:<8} {row['name']:<22} {row['topic']}"
+            f"  ({row['schema']}){note}"
+        )
 
 
 @schemas.command("export")
 def export(
     out: Path = typer.Option(Path("schemas"), "--out", "-o", help="Folder to write to."),
 ) -> None:
-    """Write one JSON Schema file per v1 command and event (e.g. crear-campana.v1.json)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for kind, models in (("command", COMMANDS), ("event", EVENTS)):
-        for name, model in models.items():
-            schema = model.model_json_schema()
-            schema["$id"] = f"alpes.campanas.{kind}s.{name}.v1"
-            path = out / f"{name}.v1.json"
-            path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
-            typer.echo(str(path))
+    """Write the JSON Schema of every message body and of every version's properties
+    (v2/commands/crear-campana.json, v1/properties/event.json, ...) and the AsyncAPI
+    document (asyncapi.json)."""
+    files = {path: schema for path, schema in json_schemas().items()}
+    files[ASYNCAPI_FILE] = document()
+    for path, content in files.items():
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
+        typer.echo(str(target))

@@ -1,9 +1,10 @@
 """`alpes demo`: the seed's campaign through the whole service on the embedded default.
 
 Starts pulsar-lite and a SQLite file in a temporary folder, runs every worker in this
-process, sends the seed's campaign and a few lifecycle commands through Pulsar (one
-invalid, to show a rejection), prints the events as they flow and the read-model view,
-and exits 0 when everything came out as expected.
+process, sends the seed's campaign and a few lifecycle commands through Pulsar on the
+v2 command stream (one on a deprecated v1 topic, to show both versions are served; one
+invalid, to show a rejection), prints the v2 event stream as it flows and the read-model
+view, and exits 0 when everything came out as expected.
 """
 
 import asyncio
@@ -26,15 +27,15 @@ from workers.tail import TailedEvent, format_event, tail
 
 from .common import fail, run
 
-# (command, body); the last one targets a campaign that does not exist.
-SCRIPT: list[tuple[str, bytes]] = [
-    ("crear-campana", example("crear-campana")),
-    ("activar-campana", example("activar-campana")),
-    ("agregar-participante", example("agregar-participante")),
-    ("ajustar-presupuesto", example("ajustar-presupuesto")),
-    ("pausar-campana", example("pausar-campana")),
-    ("reanudar-campana", example("reanudar-campana")),
-    ("finalizar-campana", json.dumps({"campana_id": "c-99999"}).encode()),
+# (command, body, contract version); the last one targets a campaign that does not exist.
+SCRIPT: list[tuple[str, bytes, int]] = [
+    ("crear-campana", example("crear-campana", 2), 2),
+    ("activar-campana", example("activar-campana", 2), 2),
+    ("agregar-participante", example("agregar-participante", 1), 1),
+    ("ajustar-presupuesto", example("ajustar-presupuesto", 2), 2),
+    ("pausar-campana", example("pausar-campana", 2), 2),
+    ("reanudar-campana", example("reanudar-campana", 2), 2),
+    ("finalizar-campana", json.dumps({"campana_id": "c-99999"}).encode(), 2),
 ]
 CAMPAIGN = "c-12345"
 
@@ -52,9 +53,6 @@ def demo(
         database_url=f"sqlite:///{folder / 'alpes.db'}",
         data_dir=folder,
         notification_file=folder / "notifications.jsonl",
-        # The invalid command is shown rejected sooner.
-        command_settle_seconds=1.0,
-        command_settle_attempts=1,
     )
     run(_demo(settings, folder))
 
@@ -83,13 +81,13 @@ async def _demo(settings: Settings, folder: Path) -> None:
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         outcomes = []
-        for command_type, body in SCRIPT:
-            sent = await send_command(runtime.broker, command_type, body)
+        for command_type, body, contract in SCRIPT:
+            sent = await send_command(runtime.broker, command_type, body, contract=contract)
             record = await wait_for_outcome(engine, sent.command_id, timeout=30)
             if record is None:
                 fail(f"{command_type}: no outcome within 30s")
             outcome = record.status + (f" {record.reason}" if record.reason else "")
-            typer.echo(f"-> {command_type:<22} {sent.campana_id:<8} {outcome}")
+            typer.echo(f"-> v{contract} {command_type:<22} {sent.campana_id:<8} {outcome}")
             outcomes.append(record.status)
 
         expected_version = outcomes.count("applied")

@@ -6,7 +6,7 @@ import signal
 import typer
 
 from adapters.pulsar import PulsarSecurity
-from contracts.topics import EVENT_TOPICS
+from contracts.topics import EVENT_NAMES
 from workers.local import resolve_pulsar
 from workers.tail import TailedEvent, format_event, tail
 
@@ -23,13 +23,16 @@ def tail_(
     event: list[str] = typer.Option(
         [], "--event", help="Only these event types (repeatable), e.g. campana-creada."
     ),
+    campaign: list[str] = typer.Option(
+        [], "--campaign", help="Only the events of these campaigns (repeatable)."
+    ),
 ) -> None:
-    """Print events as they arrive, one line each, until Ctrl-C."""
-    unknown = [e for e in event if e not in EVENT_TOPICS]
+    """Print the v2 event stream as it arrives, one line each, until Ctrl-C."""
+    unknown = [e for e in event if e not in EVENT_NAMES]
     if unknown:
-        fail(f"unknown event type(s) {unknown}; expected: {', '.join(EVENT_TOPICS)}")
+        fail(f"unknown event type(s) {unknown}; expected: {', '.join(EVENT_NAMES)}")
     config = settings()
-    topics = [EVENT_TOPICS[e] for e in event] or list(EVENT_TOPICS.values())
+    wanted_events, wanted_campaigns = set(event), set(campaign)
 
     async def main() -> None:
         url, _ = resolve_pulsar(config)
@@ -43,11 +46,14 @@ def tail_(
         )
 
         def show(tailed: TailedEvent) -> None:
+            if wanted_events and tailed.event_type not in wanted_events:
+                return
+            if wanted_campaigns and tailed.campana_id not in wanted_campaigns:
+                return
             typer.echo(format_event(tailed))
 
         await tail(
-            url, from_beginning=from_beginning, on_event=show, stop=stop, topics=topics,
-            security=security,
+            url, from_beginning=from_beginning, on_event=show, stop=stop, security=security
         )
 
     run(main())

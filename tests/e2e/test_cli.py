@@ -21,13 +21,19 @@ def dev(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_create_wait_show_and_status_through_a_running_dev_service(dev: Path) -> None:
-    example = ROOT / "contracts" / "v1" / "examples" / "crear-campana.json"
-    created = alpes(dev, "campaign", "create", "--file", str(example), "--wait")
+    example = ROOT / "contracts" / "v2" / "examples" / "crear-campana.json"
+    created = alpes(dev, "campaign", "create", "--file", str(example), "--wait",
+                    "--command-id", "cli-create-1", "--correlation-id", "cli-corr")
     assert created.returncode == 0, created.stderr
     command_id = created.stdout.splitlines()[0].removeprefix("command_id: ")
+    assert command_id == "cli-create-1"
     assert created.stdout.splitlines()[1].startswith("applied: ")
 
-    activated = alpes(dev, "campaign", "activate", "c-12345", "--wait")
+    stale = alpes(dev, "campaign", "activate", "c-12345", "--expected-version", "7", "--wait")
+    assert stale.returncode == 2
+    assert "VERSION_CONFLICT" in stale.stderr
+    activated = alpes(dev, "campaign", "activate", "c-12345", "--expected-version", "1",
+                      "--wait")
     assert activated.returncode == 0, activated.stderr
 
     deadline = time.monotonic() + 30
@@ -38,8 +44,8 @@ def test_create_wait_show_and_status_through_a_running_dev_service(dev: Path) ->
         assert time.monotonic() < deadline, shown.stdout + shown.stderr
         time.sleep(0.2)
 
-    status = alpes(dev, "command", "status", command_id, "--json")
-    assert json.loads(status.stdout)["status"] == "applied"
+    status = json.loads(alpes(dev, "command", "status", command_id, "--json").stdout)
+    assert (status["status"], status["correlation_id"]) == ("applied", "cli-corr")
     listed = alpes(dev, "campaign", "list", "--marca", "b-12345", "--json")
     assert [c["id"] for c in json.loads(listed.stdout)] == ["c-12345"]
 
@@ -81,27 +87,50 @@ def test_without_a_broker_the_cli_says_how_to_get_one(tmp_path: Path) -> None:
     assert "alpes dev" in result.stderr and "ALPES_PULSAR_URL" in result.stderr
 
 
-def test_topics_lists_every_command_and_event_topic(tmp_path: Path) -> None:
+def test_a_v1_command_is_sent_on_its_deprecated_topic_and_served(dev: Path) -> None:
+    example = ROOT / "contracts" / "v1" / "examples" / "crear-campana.json"
+    created = alpes(dev, "campaign", "create", "--file", str(example), "--contract", "1",
+                    "--wait")
+    assert created.returncode == 0, created.stderr
+    refused = alpes(dev, "campaign", "activate", "c-12345", "--contract", "1",
+                    "--expected-version", "1")
+    assert refused.returncode != 0
+    assert "--expected-version needs --contract 2" in refused.stderr
+
+
+def test_topics_lists_both_versions(tmp_path: Path) -> None:
     result = alpes(tmp_path, "topics", "--json")
     rows = json.loads(result.stdout)
-    assert len([r for r in rows if r["kind"] == "command"]) == 8
-    assert len([r for r in rows if r["kind"] == "event"]) == 9
+    for version, deprecated in ((2, False), (1, True)):
+        mine = [r for r in rows if r["version"] == version]
+        assert len([r for r in mine if r["kind"] == "command"]) == 8
+        assert len([r for r in mine if r["kind"] == "event"]) == 9
+        assert {r["deprecated"] for r in mine} == {deprecated}
+    v2_topics = {r["topic"] for r in rows if r["version"] == 2}
+    assert v2_topics == {"persistent://public/default/alpes.campanas.comandos.v2",
+                         "persistent://public/default/alpes.campanas.eventos.v2"}
 
 
-def test_schemas_export_writes_a_json_schema_per_contract(tmp_path: Path) -> None:
-    result = alpes(tmp_path, "schemas", "export", "--out", str(tmp_path / "s"))
+def test_schemas_export_writes_every_schema_and_the_asyncapi_document(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    result = alpes(tmp_path, "schemas", "export", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    files = sorted(p.name for p in (tmp_path / "s").iterdir())
-    assert len(files) == 17
-    schema = json.loads((tmp_path / "s" / "crear-campana.v1.json").read_text())
+    for version in (1, 2):
+        assert len(list((out / f"v{version}" / "commands").glob("*.json"))) == 8
+        assert len(list((out / f"v{version}" / "events").glob("*.json"))) == 9
+        assert (out / f"v{version}" / "properties" / "command.json").exists()
+    schema = json.loads((out / "v2" / "commands" / "crear-campana.json").read_text())
     assert schema["additionalProperties"] is False
-    assert "presupuesto" in schema["required"]
+    assert "campana_id" in schema["required"]
+    assert json.loads((out / "v1" / "commands" / "crear-campana.json").read_text())["deprecated"]
+    asyncapi = json.loads((out / "asyncapi.json").read_text())
+    assert asyncapi["info"]["title"] == "Alpes Partners campaign service"
 
 
-def test_projections_rebuild_restores_the_view_from_the_event_topics(dev: Path) -> None:
+def test_projections_rebuild_restores_the_view_from_the_event_stream(dev: Path) -> None:
     import sqlite3
 
-    example = ROOT / "contracts" / "v1" / "examples" / "crear-campana.json"
+    example = ROOT / "contracts" / "v2" / "examples" / "crear-campana.json"
     assert alpes(dev, "campaign", "create", "--file", str(example), "--wait").returncode == 0
     deadline = time.monotonic() + 30
     while alpes(dev, "campaign", "show", "c-12345").returncode != 0:

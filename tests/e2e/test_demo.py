@@ -29,7 +29,8 @@ def test_alpes_demo_runs_the_seed_campaign_through_the_service_and_exits_zero(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "-> crear-campana          c-12345  applied" in out
+    assert "-> v2 crear-campana          c-12345  applied" in out
+    assert "-> v1 agregar-participante   c-12345  applied" in out
     assert "rejected UNKNOWN_CAMPAIGN" in out
     assert sum("<- " in line for line in out.splitlines()) == 7
     view = json.loads(out[out.index("{") : out.rindex("}") + 1])

@@ -16,7 +16,7 @@ from adapters.database.engine import create_engine
 from adapters.database.migrate import upgrade
 from adapters.database.schema import command_log, outbox
 from contracts.examples import example
-from contracts.topics import command_topic
+from contracts.topics import COMMANDS_V2, EVENTS_V2, command_topic
 from tests.support.brokers import RealBroker
 from tests.support.raw import raw_client
 
@@ -55,20 +55,26 @@ async def wait_until(predicate_count: int, database_url: str, timeout: float = 9
             await asyncio.sleep(0.1)
 
 
+@pytest.mark.parametrize("contract", [2, 1])
 async def test_sigterm_finishes_in_flight_work_and_nothing_is_applied_twice(
-    pulsar_lite: RealBroker, tmp_path: Path
+    pulsar_lite: RealBroker, tmp_path: Path, contract: int
 ) -> None:
     import json
 
     database_url = f"sqlite:///{tmp_path / 'alpes.db'}"
     await upgrade(database_url)
-    seed = json.loads(example("crear-campana"))
+    seed = json.loads(example("crear-campana", contract))
+    id_field = "campana_id" if contract == 2 else "id"
+    topic = COMMANDS_V2 if contract == 2 else command_topic("crear-campana")
     async with raw_client(pulsar_lite.url) as client:
-        producer = await client.create_producer(command_topic("crear-campana"),
-                                                batching_enabled=False)
+        producer = await client.create_producer(topic, batching_enabled=False)
         for n in range(COUNT):
-            body = json.dumps(seed | {"id": f"c-g-{tmp_path.name[-6:]}-{n}"}).encode()
-            await producer.send(body, properties={"command_id": f"g-{n}"}, partition_key=str(n))
+            campaign = f"c-g{contract}-{tmp_path.name[-6:]}-{n}"
+            properties = {"command_id": f"g-{n}"}
+            if contract == 2:
+                properties["command_type"] = "crear-campana"
+            await producer.send(json.dumps(seed | {id_field: campaign}).encode(),
+                                properties=properties, partition_key=campaign)
         await producer.close()
 
     first = start_worker(pulsar_lite, database_url, tmp_path / "first.log")
@@ -91,7 +97,8 @@ async def test_sigterm_finishes_in_flight_work_and_nothing_is_applied_twice(
 
     engine = create_engine(database_url)
     async with engine.connect() as c:
-        events = (await c.execute(select(func.count()).select_from(outbox))).scalar_one()
+        query = select(func.count()).select_from(outbox).where(outbox.c.topic == EVENTS_V2)
+        events = (await c.execute(query)).scalar_one()
     await engine.dispose()
     assert events == COUNT, "a command was applied twice or not at all"
     second_log = (tmp_path / "second.log").read_text()

@@ -26,7 +26,7 @@ from adapters.database.engine import create_engine
 from adapters.database.schema import campaigns, command_log, outbox
 from contracts import properties as p
 from contracts.examples import example
-from contracts.topics import EVENT_TOPICS, command_topic
+from contracts.topics import COMMANDS_V2, EVENTS_V2
 
 ALPES = str(Path(sys.executable).parent / "alpes")
 _CLIENT_LOG = logging.getLogger("pulsar.client.soak")
@@ -53,18 +53,17 @@ class Command:
 
 
 def campaign_commands(run: str, n: int) -> list[Command]:
-    """The five commands of campaign ``n``: the contract's example bodies with this
+    """The five commands of campaign ``n``: the v2 contract's example bodies with this
     campaign's id and participant ids no other campaign uses."""
     campana_id = f"c-soak-{run}-{n:05d}"
     bodies: dict[str, dict[str, object]] = {
-        name: json.loads(example(name)) | {"campana_id": campana_id} for name in STEPS[1:]
+        name: json.loads(example(name, 2)) | {"campana_id": campana_id} for name in STEPS
     }
-    crear = json.loads(example("crear-campana")) | {"id": campana_id}
+    crear = bodies["crear-campana"]
     crear["participantes"] = [
         participante | {"id": f"p-{run}-{n}-{i}"}
         for i, participante in enumerate(crear["participantes"])
     ]
-    bodies["crear-campana"] = crear
     agregar = bodies["agregar-participante"]
     assert isinstance(agregar["participante"], dict)
     agregar["participante"] = agregar["participante"] | {"id": f"p-{run}-{n}-new"}
@@ -75,11 +74,12 @@ def campaign_commands(run: str, n: int) -> list[Command]:
 
 
 class CommandProducer:
-    """An at-least-once producer, as a client service writes one: every send is awaited,
-    and one that fails (broker gone, send timeout) is sent again with the same
-    ``command_id`` until the broker confirms it. ``resent`` counts those re-sends; a send
-    that timed out after the broker stored it reaches the service twice, which is what
-    the command id is for."""
+    """An at-least-once producer on the v2 command stream, as a client service writes one:
+    every send is awaited, and one that fails (broker gone, send timeout) is sent again
+    with the same ``command_id`` until the broker confirms it; a campaign's next command
+    is sent only then, so the stream holds its commands in order. ``resent`` counts those
+    re-sends; a send that timed out after the broker stored it reaches the service twice,
+    which is what the command id is for."""
 
     _GONE = {
         pulsar.Result.AlreadyClosed,
@@ -91,7 +91,7 @@ class CommandProducer:
         self._url = url
         self._send_timeout = send_timeout
         self._client: pulsar.asyncio.Client | None = None
-        self._producers: dict[str, pulsar.asyncio.Producer] = {}
+        self._producer_: pulsar.asyncio.Producer | None = None
         self._lock = asyncio.Lock()
         self.resent = 0
         self.errors: Counter[str] = Counter()
@@ -107,23 +107,23 @@ class CommandProducer:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._client.close(), 15)
 
-    async def _producer(self, name: str) -> pulsar.asyncio.Producer:
+    async def _producer(self) -> pulsar.asyncio.Producer:
         assert self._client is not None
         async with self._lock:
-            if name not in self._producers:
-                self._producers[name] = await self._client.create_producer(
-                    command_topic(name),
+            if self._producer_ is None:
+                self._producer_ = await self._client.create_producer(
+                    COMMANDS_V2,
                     batching_enabled=False,
                     block_if_queue_full=False,  # a full queue fails the send: re-sent
                     send_timeout_millis=int(self._send_timeout * 1000),
                 )
-            return self._producers[name]
+            return self._producer_
 
     async def send(self, command: Command) -> None:
         attempt = 0
         while True:
             try:
-                producer = await self._producer(command.name)
+                producer = await self._producer()
             except Exception as error:  # broker down: no send happened yet
                 self.errors[type(error).__name__] += 1
                 await asyncio.sleep(0.5)
@@ -131,7 +131,7 @@ class CommandProducer:
             try:
                 await producer.send(
                     command.body,
-                    properties={p.COMMAND_ID: command.command_id},
+                    properties={p.COMMAND_ID: command.command_id, p.COMMAND_TYPE: command.name},
                     partition_key=command.campana_id,
                 )
             except Exception as error:
@@ -142,8 +142,8 @@ class CommandProducer:
                     error.error() in self._GONE
                 ):
                     async with self._lock:
-                        if self._producers.get(command.name) is producer:
-                            del self._producers[command.name]
+                        if self._producer_ is producer:
+                            self._producer_ = None
                 await asyncio.sleep(min(0.2 * attempt, 2.0))
                 continue
             return
@@ -256,7 +256,7 @@ class Fleet:
 _HANDLER_ERROR = re.compile(r" ERROR alpes\.broker: (?P<what>[^\n]{0,120})")
 _HANDLED = re.compile(
     r" alpes\.commands: (?P<type>[a-z-]+) (?P<id>\S+): (?P<outcome>applied|duplicate|"
-    r"rejected|deferred)"
+    r"rejected)"
 )
 
 
@@ -264,11 +264,10 @@ _HANDLED = re.compile(
 class WorkerLogs:
     """What the command workers' INFO logs say about each handling of a command."""
 
-    handled: int = 0  # handlings that reached an outcome or a deferral
+    handled: int = 0  # handlings that reached an outcome
     distinct: int = 0  # command ids handled at least once
     applied: int = 0
     duplicates: int = 0  # ": duplicate": a redelivered or re-sent command already applied
-    deferred: int = 0
     rejected: int = 0
     # Handler failures FastStream logged (each one a nack, i.e. a spent redelivery),
     # by message: a database outage should be ridden out in the handler instead.
@@ -293,8 +292,6 @@ class WorkerLogs:
                     figures.applied += 1
                 elif outcome == "duplicate":
                     figures.duplicates += 1
-                elif outcome == "deferred":
-                    figures.deferred += 1
                 else:
                     figures.rejected += 1
         figures.distinct = len(ids)
@@ -303,10 +300,11 @@ class WorkerLogs:
 
 # ------------------------------------------------------------------ downstream ---
 class EventCollector:
-    """A downstream consumer written with plain pulsar-client: one Shared consumer per
-    event topic, from the earliest message, acknowledging each message, deduplicating by
-    the ``event_id`` property. Subscribes before the stream starts and keeps receiving
-    through broker restarts."""
+    """A downstream consumer written with plain pulsar-client: one consumer of the v2
+    event stream, from the earliest message, acknowledging each message, deduplicating by
+    the ``event_id`` property and noting, per campaign, the aggregate_version of each
+    event the first time it arrives. Subscribes before the stream starts and keeps
+    receiving through broker restarts."""
 
     def __init__(self, url: str, subscription: str) -> None:
         self._url = url
@@ -314,6 +312,7 @@ class EventCollector:
         self._client: pulsar.asyncio.Client | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.received: Counter[str] = Counter()  # event_id -> deliveries
+        self.versions: dict[str, list[int]] = {}  # campaign -> versions, first arrivals
         self.without_id = 0
         self.errors: Counter[str] = Counter()
 
@@ -321,15 +320,13 @@ class EventCollector:
         self._client = pulsar.asyncio.Client(
             self._url, logger=_CLIENT_LOG, operation_timeout_seconds=30
         )
-        # pulsar-lite cannot resubscribe a multi-topic consumer after a crash: one per topic.
-        for topic in EVENT_TOPICS.values():
-            consumer = await self._client.subscribe(
-                topic,
-                self._subscription,
-                consumer_type=pulsar.ConsumerType.Shared,
-                initial_position=pulsar.InitialPosition.Earliest,
-            )
-            self._tasks.append(asyncio.create_task(self._receive(consumer)))
+        consumer = await self._client.subscribe(
+            EVENTS_V2,
+            self._subscription,
+            consumer_type=pulsar.ConsumerType.Shared,
+            initial_position=pulsar.InitialPosition.Earliest,
+        )
+        self._tasks.append(asyncio.create_task(self._receive(consumer)))
 
     async def _receive(self, consumer: pulsar.asyncio.Consumer) -> None:
         while True:
@@ -339,8 +336,12 @@ class EventCollector:
                 self.errors[str(error.error())] += 1
                 await asyncio.sleep(0.5)
                 continue
-            event_id = message.properties().get(p.EVENT_ID)
+            properties = message.properties()
+            event_id = properties.get(p.EVENT_ID)
             if event_id:
+                if event_id not in self.received and p.AGGREGATE_VERSION in properties:
+                    versions = self.versions.setdefault(message.partition_key(), [])
+                    versions.append(int(properties[p.AGGREGATE_VERSION]))
                 self.received[event_id] += 1
             else:
                 self.without_id += 1
@@ -362,7 +363,8 @@ class EventCollector:
 # -------------------------------------------------------------------- the ledger ---
 @dataclass
 class Ledger:
-    """The service's write side as the database holds it."""
+    """The service's write side as the database holds it (the v2 stream's outbox rows:
+    each event is also written once more for the v1 topics)."""
 
     commands: dict[str, tuple[str, str | None, str | None]]  # id -> (status, reason, message)
     outbox_ids: set[str]
@@ -385,7 +387,13 @@ class Ledger:
                         )
                     )
                 ).all()
-                rows = (await c.execute(select(outbox.c.event_id, outbox.c.published_at))).all()
+                rows = (
+                    await c.execute(
+                        select(outbox.c.event_id, outbox.c.published_at).where(
+                            outbox.c.topic == EVENTS_V2
+                        )
+                    )
+                ).all()
                 states = (
                     await c.execute(select(campaigns.c.id, campaigns.c.version, campaigns.c.estado))
                 ).all()

@@ -18,9 +18,6 @@ def env_for(folder: Path) -> dict[str, str]:
         "ALPES_DATA_DIR": str(folder),
         "ALPES_DATABASE_URL": f"sqlite:///{folder / 'alpes.db'}",
         "ALPES_NOTIFICATION_FILE": str(folder / "notifications.jsonl"),
-        # A rejection arrival order cannot explain comes back within a second or two.
-        "ALPES_COMMAND_SETTLE_SECONDS": "1",
-        "ALPES_COMMAND_SETTLE_ATTEMPTS": "1",
     }
 
 
