@@ -162,6 +162,7 @@ class ConfigResult:
     commands: int
     naive_commands: int
     pipeline: list[PipelineRun] = field(default_factory=list)
+    pipeline_v2: list[PipelineRun] = field(default_factory=list)
     latency: list[LatencyRun] = field(default_factory=list)
     naive: list[float] = field(default_factory=list)
     raw_consume: list[float] = field(default_factory=list)
@@ -204,6 +205,7 @@ class ConfigResult:
             return round(statistics.median(values), 1) if values else None
 
         pipeline = med([r.rate for r in self.pipeline])
+        pipeline_v2 = med([r.rate for r in self.pipeline_v2])
         naive = med(self.naive)
         lat = self.latency
         out: dict[str, Any] = {
@@ -213,6 +215,10 @@ class ConfigResult:
             "commands": self.commands,
             "repeats": len(self.pipeline),
             "pipeline_cmd_s": pipeline,
+            "pipeline_v2_cmd_s": pipeline_v2,
+            "ratio_v2_vs_v1": round(pipeline_v2 / pipeline, 2)
+            if pipeline and pipeline_v2
+            else None,
             "latency_p50_ms": med([r.pct("e2e_ms", 50) for r in lat]),
             "latency_p99_ms": med([r.pct("e2e_ms", 99) for r in lat]),
             "naive_cmd_s": naive,
@@ -226,6 +232,7 @@ class ConfigResult:
             if self.pipeline
             else None,
             "pipeline_runs_cmd_s": [round(r.rate, 1) for r in self.pipeline],
+            "pipeline_v2_runs_cmd_s": [round(r.rate, 1) for r in self.pipeline_v2],
             "code": sorted({r.code for r in self.pipeline}),
             "pipeline_wall_cmd_s": med([r.wall_rate for r in self.pipeline]),
             "average_batch": med([self.commands / r.batches for r in self.pipeline if r.batches]),
@@ -325,13 +332,14 @@ async def run_pipeline(
     opts: Options,
     result: ConfigResult,
     repeat: int,
+    contract: int = 1,
 ) -> None:
-    """Backlog, workers, throughput; then latency at the offered rate; then the raw
-    database insert of the same rows."""
+    """Backlog (on the contract version's command topic), workers, throughput; for v1,
+    then latency at the offered rate and the raw database insert of the same rows."""
     n = opts.commands
     db_url = await database.fresh()
     tag = ps.run_tag()
-    publish_rate = await ps.publish_commands(broker.url, tag, n)
+    publish_rate = await ps.publish_commands(broker.url, tag, n, contract=contract)
     code = git_state()  # the workers import the code as it is now
     workers = Workers(broker, db_url, opts, f"{result.name}-{repeat + 1}")
     engine = create_engine(db_url)
@@ -356,12 +364,13 @@ async def run_pipeline(
             code=code,
         )
         say(
-            f"    pipeline   run {repeat + 1}: {run.rate:>8,.0f} cmd/s  ({n} commands in "
+            f"    pipeline{'' if contract == 1 else ' v2'}   run {repeat + 1}: "
+            f"{run.rate:>8,.0f} cmd/s  ({n} commands in "
             f"{seconds:.2f} s; polled {run.wall_rate:,.0f}/s; {t.batches} batches, "
             f"avg {n / t.batches:.0f}; backlog published at {publish_rate:,.0f}/s)"
         )
         say("               " + cpu_line(run.cpu, n))
-        if opts.latency_seconds > 0:
+        if opts.latency_seconds > 0 and contract == 1:
             offered = opts.offered_rate or (
                 0.5 * result.pipeline[0].rate if result.pipeline else 0.5 * run.rate
             )
@@ -385,10 +394,13 @@ async def run_pipeline(
             f"               peak RSS: commands worker {run.worker_hwm_mb:.0f} MB, "
             f"relay {run.relay_hwm_mb:.0f} MB"
         )
-        result.pipeline.append(run)
+        (result.pipeline if contract == 1 else result.pipeline_v2).append(run)
     finally:
         await engine.dispose()
         workers.stop()
+    if contract == 2:  # the baselines are measured once, against the v1 run
+        await database.drop(db_url)
+        return
 
     rows = await ps.read_rows(db_url, tag)
     target = await database.fresh()
@@ -676,10 +688,15 @@ async def bench_config(name: str, opts: Options) -> ConfigResult:
         await database.start()
         for repeat in range(opts.repeats):
             broker.fresh()
-            order = ("pipeline", "naive") if repeat % 2 == 0 else ("naive", "pipeline")
+            # The baselines and the v2 run alternate around the v1 run, so no phase
+            # always gets the quieter (or busier) moment of the repeat.
+            phases = ["pipeline", "pipeline-v2", "naive"]
+            order = phases if repeat % 2 == 0 else phases[::-1]
             for phase in order:
                 if phase == "pipeline":
                     await run_pipeline(broker, database, opts, result, repeat)
+                elif phase == "pipeline-v2":
+                    await run_pipeline(broker, database, opts, result, repeat, contract=2)
                 else:
                     await run_naive(broker, database, opts, result, repeat)
             await run_raw_consume(broker, opts, result, repeat)
@@ -709,7 +726,10 @@ def report(result: ConfigResult) -> list[str]:
         text = "-" if value is None else (f"{value:,.1f}" if isinstance(value, float) else value)
         out.append(f"  {label:<34} {text:>10}   {detail}")
 
-    row("pipeline_cmd_s", j["pipeline_cmd_s"], f"runs {j['pipeline_runs_cmd_s']}")
+    row("pipeline_cmd_s", j["pipeline_cmd_s"], f"v1 topic; runs {j['pipeline_runs_cmd_s']}")
+    v2_runs = j["pipeline_v2_runs_cmd_s"]
+    row("pipeline_v2_cmd_s", j["pipeline_v2_cmd_s"], f"v2 stream; runs {v2_runs}")
+    row("  ratio v2 / v1", j["ratio_v2_vs_v1"])
     row("  polled cross-check (cmd/s)", j["pipeline_wall_cmd_s"])
     row("  average batch (commands)", j["average_batch"])
     row(

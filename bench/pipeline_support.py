@@ -34,7 +34,7 @@ from adapters.database.schema import campaigns, command_log, outbox
 from adapters.embedded_pulsar import EmbeddedPulsar, free_port
 from adapters.pulsar import APACHE_PULSAR, PULSAR_LITE, BrokerCapabilities
 from contracts.examples import example
-from contracts.topics import command_topic, event_topic
+from contracts.topics import COMMANDS_V2, command_topic, event_topic
 
 from .broker import Standalone, apache_unavailable_reason, raw_client, say
 
@@ -57,12 +57,14 @@ class BenchError(RuntimeError):
 
 # --------------------------------------------------------------------- bodies ---
 
-_SEED: dict[str, Any] = json.loads(example(COMMAND))
+_SEEDS: dict[int, dict[str, Any]] = {v: json.loads(example(COMMAND, v)) for v in (1, 2)}
 
 
-def command_body(campaign_id: str) -> bytes:
-    """The seed project's ``crear-campana`` JSON with another campaign id."""
-    return json.dumps(_SEED | {"id": campaign_id}, ensure_ascii=False).encode()
+def command_body(campaign_id: str, contract: int = 1) -> bytes:
+    """The seed project's ``crear-campana`` JSON (in the contract version's shape) with
+    another campaign id."""
+    id_field = "campana_id" if contract == 2 else "id"
+    return json.dumps(_SEEDS[contract] | {id_field: campaign_id}, ensure_ascii=False).encode()
 
 
 def run_tag() -> str:
@@ -452,10 +454,17 @@ def cpu_between(a: CpuSnapshot, b: CpuSnapshot) -> dict[str, Any]:
 # ----------------------------------------------------------------- publishing ---
 
 
-async def publish_commands(url: str, tag: str, n: int, *, topic: str = COMMAND_TOPIC) -> float:
+async def publish_commands(
+    url: str, tag: str, n: int, *, topic: str | None = None, contract: int = 1
+) -> float:
     """Publish ``n`` crear-campana commands (unique campaign and command ids, key = the
-    campaign id) with batching on and many sends in flight; returns msg/s."""
+    campaign id) with batching on and many sends in flight, on the v1 topic or on the v2
+    stream; returns msg/s. Both with the same batcher, so that only the contract version
+    differs: the default one, fine for a single command worker (several workers on a
+    Key_Shared subscription need key-based batching, whatever the version)."""
     client = raw_client(url)
+    topic = topic or (COMMANDS_V2 if contract == 2 else COMMAND_TOPIC)
+    extra = {"command_type": COMMAND} if contract == 2 else {}
     try:
         producer = await client.create_producer(
             topic,
@@ -473,8 +482,8 @@ async def publish_commands(url: str, tag: str, n: int, *, topic: str = COMMAND_T
             cid = campaign_id(tag, i)
             send = asyncio.ensure_future(
                 producer.send(
-                    command_body(cid),
-                    properties={"command_id": command_id(tag, i)},
+                    command_body(cid, contract),
+                    properties={"command_id": command_id(tag, i), **extra},
                     partition_key=cid,
                 )
             )
@@ -741,7 +750,8 @@ async def read_rows(url: str, tag: str) -> RowSet:
             ]
     finally:
         await engine.dispose()
-    if not (len(camps) == len(box) == len(log)):
+    # Each event is written once per published contract version.
+    if not (len(camps) == len(log) and log and len(box) % len(log) == 0):
         raise BenchError(
             f"uneven rows: {len(camps)} campaigns, {len(box)} outbox, {len(log)} command_log"
         )
@@ -750,9 +760,11 @@ async def read_rows(url: str, tag: str) -> RowSet:
 
 async def insert_rows(url: str, rows: RowSet, batch: int) -> float:
     """Insert ``rows`` into the fresh database ``url`` with Core executemany, ``batch``
-    commands (a campaign + an outbox + a command_log row each) per transaction, as the
+    commands (a campaign, its outbox rows and a command_log row each) per transaction, as the
     service's batch writer does; returns commands per second."""
     from sqlalchemy import insert
+
+    per = len(rows.outbox) // len(rows)  # outbox rows per command: one per version
 
     engine = create_engine(url)
     try:
@@ -763,7 +775,7 @@ async def insert_rows(url: str, rows: RowSet, batch: int) -> float:
             end = start + batch
             async with engine.begin() as c:
                 await c.execute(insert(campaigns), rows.campaigns[start:end])
-                await c.execute(insert(outbox), rows.outbox[start:end])
+                await c.execute(insert(outbox), rows.outbox[start * per : end * per])
                 await c.execute(insert(command_log), rows.command_log[start:end])
         elapsed = time.perf_counter() - started
         async with engine.connect() as c:
