@@ -21,7 +21,8 @@ from typing_extensions import override
 
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
 from ..delivery import Delivery
-from ..errors import BrokerUnavailableError, PublishError
+from ..errors import BrokerUnavailableError, ConnectionRefusedByBrokerError, PublishError
+from ..handshake import refusal
 from ..publisher.producer import OutgoingMessage, PulsarProducer
 from ..response import PulsarPublishCommand
 from ..security import PulsarSecurity
@@ -95,6 +96,7 @@ class PulsarBroker(
             max_in_flight=max_in_flight_sends,
             send_timeout=send_timeout,
             batching=batching,
+            role=self._security.role,
         )
         super().__init__(
             service_url=url,
@@ -107,6 +109,7 @@ class PulsarBroker(
             config=PulsarBrokerConfig(
                 producer=producer,
                 capabilities=capabilities,
+                role=self._security.role,
                 broker_middlewares=middlewares,
                 broker_parser=parser,
                 broker_decoder=decoder,
@@ -142,11 +145,25 @@ class PulsarBroker(
             await asyncio.wait_for(
                 client.get_topic_partitions(PING_TOPIC), timeout=self._connect_timeout
             )
-        except (TimeoutError, pulsar.asyncio.PulsarException) as e:
-            await asyncio.to_thread(client.shutdown)
-            raise BrokerUnavailableError(self.url, self._connect_timeout, e) from e
+        except pulsar.asyncio.PulsarException as e:
+            if e.error() != pulsar.Result.AuthorizationError:
+                await self._connect_failed(client, e)
+            # Authenticated and answered; this role may not look the ping topic up,
+            # which says nothing about the topics it uses.
+        except TimeoutError as e:
+            await self._connect_failed(client, e)
         self.config.broker_config.connect(client)
         return client
+
+    async def _connect_failed(self, client: pulsar.asyncio.Client, error: BaseException) -> None:
+        await asyncio.to_thread(client.shutdown)
+        # pulsar-client reports a refused token or an untrusted certificate as a
+        # timeout: ask the broker itself why, in one connection.
+        if reason := await refusal(self.url, self._security, self._connect_timeout):
+            raise ConnectionRefusedByBrokerError(
+                self.url, self._security.describe(), reason
+            ) from error
+        raise BrokerUnavailableError(self.url, self._connect_timeout, error) from error
 
     @override
     async def start(self) -> None:

@@ -22,7 +22,7 @@ from typing_extensions import override
 
 from .. import native
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
-from ..errors import PublishError
+from ..errors import PublishDeniedError, PublishError
 from ..parser import CONTENT_TYPE, CORRELATION_ID, REPLY_TO, PulsarParser
 from ..response import PulsarPublishCommand, PulsarResponse
 
@@ -62,6 +62,7 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         "_producers",
         "_send_timeout",
         "codec",
+        "role",
         "serializer",
     )
 
@@ -73,7 +74,9 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         max_in_flight: int = 1000,
         send_timeout: float = 30.0,
         batching: bool = False,
+        role: str | None = None,  # the token's role, to name it when a send is refused
     ) -> None:
+        self.role = role
         default = PulsarParser()
         self._parser = ParserComposition(parser, default.parse_message)
         self._decoder = ParserComposition(decoder, default.decode_message)
@@ -296,6 +299,8 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
                     batching_max_publish_delay_ms=1,
                 )
             except pulsar.asyncio.PulsarException as e:
+                if e.error() == pulsar.Result.AuthorizationError:
+                    raise PublishDeniedError(topic, self.role, e) from e
                 raise PublishError(topic, e) from e
             self._producers[key] = producer
             return producer
