@@ -11,7 +11,7 @@ import pulsar
 import pulsar.asyncio
 import pytest
 
-from adapters.pulsar import PulsarSecurity
+from adapters.pulsar import PublishDeniedError, PulsarBroker, PulsarSecurity
 from adapters.pulsar.handshake import refusal
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2, EVENT_TOPICS, EVENTS_V2
 from tests.support.secure import (
@@ -164,3 +164,25 @@ async def test_nothing_listens_in_plain_text(secure_pulsar: SecureBroker) -> Non
             await client.create_producer(f"{COMMANDS_V2}-{uuid.uuid4().hex[:6]}")
     finally:
         await client.close()
+
+
+async def test_the_adapter_connects_and_pings_as_a_role_without_rights_on_the_ping_topic(
+    secure_pulsar: SecureBroker,
+) -> None:
+    broker = PulsarBroker(
+        secure_pulsar.url,
+        security=PulsarSecurity(
+            token=secure_pulsar.token(PRODUCER), tls_trust_certs_file_path=secure_pulsar.ca
+        ),
+        logger=logging.getLogger("alpes.tests"),
+    )
+    await broker.connect()
+    try:
+        assert await broker.ping(5) is True
+        await broker.publish(b"{}", COMMANDS_V2, key="c-ping")
+        with pytest.raises(PublishDeniedError) as denied:
+            await broker.publish(b"{}", EVENTS_V2, key="c-ping")
+    finally:
+        await broker.stop()
+    assert denied.value.role == PRODUCER
+    assert denied.value.topic == EVENTS_V2

@@ -159,7 +159,7 @@ class PulsarBroker(
         await asyncio.to_thread(client.shutdown)
         # pulsar-client reports a refused token or an untrusted certificate as a
         # timeout: ask the broker itself why, in one connection.
-        if reason := await refusal(self.url, self._security, self._connect_timeout):
+        if reason := await refusal(self.url, self._security, min(self._connect_timeout, 5.0)):
             raise ConnectionRefusedByBrokerError(
                 self.url, self._security.describe(), reason
             ) from error
@@ -194,7 +194,10 @@ class PulsarBroker(
             await asyncio.wait_for(
                 self._connection.get_topic_partitions(PING_TOPIC), timeout=timeout or 5.0
             )
-        except (TimeoutError, pulsar.asyncio.PulsarException):
+        except pulsar.asyncio.PulsarException as e:
+            # A role without rights on the ping topic still got an answer.
+            return bool(e.error() == pulsar.Result.AuthorizationError)
+        except TimeoutError:
             return False
         return True
 
