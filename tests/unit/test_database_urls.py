@@ -8,7 +8,11 @@ from workers.settings import Settings
 pytestmark = pytest.mark.security
 
 
-def test_without_the_role_urls_everything_uses_the_database_url() -> None:
+def test_without_the_role_urls_everything_uses_the_database_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("ALPES_MIGRATION_DATABASE_URL", "ALPES_READONLY_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
     settings = Settings(database_url="sqlite:///x.db")
     assert settings.migration_url == settings.readonly_url == "sqlite:///x.db"
 
