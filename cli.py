@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+import console.access as access
 import console.dlq as dlq
 from console import campaign, command, contracts, db, demo, events, projections, runtime
 
@@ -22,7 +23,7 @@ app.add_typer(projections.app, name="projections")
 app.add_typer(runtime.worker, name="worker")
 app.add_typer(contracts.schemas, name="schemas")
 app.add_typer(dlq.app, name="dlq")
-app.command()(contracts.topics)
+app.add_typer(access.app, name="topics")
 app.command()(runtime.dev)
 app.command()(demo.demo)
 

@@ -106,7 +106,7 @@ async def _send(command_type: str, body: dict[str, Any] | bytes, how: Sending) -
     typer.echo(f"command_id: {sent.command_id}")
     if not wait:
         return 0
-    engine = create_engine(config.database_url)
+    engine = create_engine(config.readonly_url)
     try:
         record = await wait_for_outcome(engine, sent.command_id, timeout)
     finally:
@@ -247,7 +247,7 @@ def show(campana_id: str, as_json: bool = AS_JSON) -> None:
     """One campaign, from the read store."""
 
     async def query() -> None:
-        engine = create_engine(settings().database_url)
+        engine = create_engine(settings().readonly_url)
         try:
             view = await get_campaign(engine, campana_id)
         finally:
@@ -280,7 +280,7 @@ def list_(
     """Campaigns from the read store, filtered by brand, estado, tipo."""
 
     async def query() -> None:
-        engine = create_engine(settings().database_url)
+        engine = create_engine(settings().readonly_url)
         try:
             views = await list_campaigns(
                 engine, marca_id=marca, estado=estado, tipo=tipo, limit=limit

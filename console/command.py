@@ -17,7 +17,7 @@ def status(command_id: str, as_json: bool = typer.Option(False, "--json")) -> No
     """applied or rejected (with the reason), or not processed yet."""
 
     async def query() -> None:
-        engine = create_engine(settings().database_url)
+        engine = create_engine(settings().readonly_url)
         try:
             record = await command_status(engine, command_id)
         finally:

@@ -48,9 +48,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
+def run(coroutine: Coroutine[Any, Any, T], *, worker: bool = False) -> T:
     """Run an async command; known failures end in one clear line and a non-zero exit."""
-    quiet_logs()
+    quiet_logs(worker=worker)
     try:
         return asyncio.run(coroutine)
     except exc.SQLAlchemyError as error:
@@ -65,14 +65,34 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         fail("interrupted", 130)
 
 
-def quiet_logs() -> None:
-    """Log WARNING and up, or the level named by ALPES_LOG_LEVEL (e.g. INFO)."""
-    level = os.environ.get("ALPES_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(
-        level=getattr(logging, level, logging.WARNING),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("pulsar.client").setLevel(logging.WARNING)
+def quiet_logs(*, worker: bool = False) -> None:
+    """Log WARNING and up, or the level named by ALPES_LOG_LEVEL (e.g. INFO).
+
+    pulsar-client's own lines (handed to the "pulsar.client" logger) are shown at INFO
+    and DEBUG; otherwise a command's failure is its one error line, and a worker keeps
+    the client's warnings (reconnects) but not its lines about refusals (authorization,
+    authentication), which the adapter raises as one error naming the topic and role.
+    """
+    level = getattr(logging, os.environ.get("ALPES_LOG_LEVEL", "WARNING").upper(), None)
+    level = level if isinstance(level, int) else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    client = logging.getLogger("pulsar.client")
+    if level < logging.WARNING:
+        client.setLevel(level)
+    elif worker:
+        client.setLevel(logging.WARNING)
+        if not any(isinstance(f, _RefusalLines) for f in client.filters):
+            client.addFilter(_RefusalLines())
+    else:
+        client.setLevel(logging.CRITICAL)
+
+
+class _RefusalLines(logging.Filter):
+    """Drops pulsar-client's lines about a refusal the adapter reports itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "AuthorizationError" not in message and "AuthenticationError" not in message
 
 
 def emit_json(value: Any) -> None:

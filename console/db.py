@@ -15,8 +15,9 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 @app.command("upgrade")
 def upgrade_() -> None:
-    """Bring the database (ALPES_DATABASE_URL) to the head revision."""
-    url = settings().database_url
+    """Bring the database to the head revision (as ALPES_MIGRATION_DATABASE_URL, the schema's
+    owner, when set; else ALPES_DATABASE_URL)."""
+    url = settings().migration_url
     _ensure_sqlite_folder(url)
     revision = run(upgrade(url))
     typer.echo(f"{redact(url)} is at revision {revision}")
@@ -25,7 +26,7 @@ def upgrade_() -> None:
 @app.command()
 def current() -> None:
     """The database's revision and the code's."""
-    url = settings().database_url
+    url = settings().readonly_url
     typer.echo(f"database: {run(current_revision(url)) or 'empty'}; code: {head_revision()}")
 
 

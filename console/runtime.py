@@ -51,7 +51,7 @@ def run_worker(name: str = typer.Argument(..., help=f"One of: {', '.join(WORKERS
         url, embedded = resolve_pulsar(config)
         await serve(config, url, (name,), embedded=embedded)
 
-    run(main())
+    run(main(), worker=True)
 
 
 def dev() -> None:
@@ -60,8 +60,8 @@ def dev() -> None:
     config = settings()
 
     async def main() -> None:
-        _ensure_sqlite_folder(config.database_url)
-        await upgrade(config.database_url)
+        _ensure_sqlite_folder(config.migration_url)
+        await upgrade(config.migration_url)
         async with AsyncExitStack() as stack:
             if config.pulsar_url:
                 url, embedded = config.pulsar_url, config.pulsar_flavor == "lite"
@@ -72,4 +72,4 @@ def dev() -> None:
                 typer.echo(f"embedded broker (pulsar-lite) at {url}", err=True)
             await serve(config, url, WORKERS, embedded=embedded)
 
-    run(main())
+    run(main(), worker=True)

@@ -9,6 +9,7 @@ from adapters.database.migrate import upgrade
 from adapters.embedded_pulsar import EmbeddedPulsar
 from tests.support.brokers import RealBroker, Standalone, lite_broker, standalone_unavailable_reason
 from tests.support.databases import create_database, drop_database, postgres_server_url
+from tests.support.secure import SecureBroker, SecureStandalone, grant
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -47,6 +48,26 @@ def apache_pulsar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBrok
     standalone.run("start")
     try:
         yield standalone.broker()
+    finally:
+        standalone.run("stop")
+
+
+@pytest.fixture(scope="session")
+def secure_pulsar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBroker]:
+    """Apache Pulsar standalone with token authentication, authorization and TLS only,
+    started for the session beside any plain one, with the service's permissions
+    granted by `alpes topics grant`."""
+    reason = standalone_unavailable_reason()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI must test security against Apache Pulsar, but {reason}")
+        pytest.skip(reason)
+    standalone = SecureStandalone(tmp_path_factory.mktemp("pulsar-secure"))
+    broker = standalone.start()
+    try:
+        granted = grant(broker)
+        assert granted.returncode == 0, granted.stderr
+        yield broker
     finally:
         standalone.run("stop")
 

@@ -50,6 +50,9 @@ def make_broker(
         ),
         logger=logging.getLogger("alpes.broker"),
         batching=batching,
+        # The v2 event stream may have Key_Shared consumers (projectors, downstream
+        # services): its batches hold one campaign each. v1's topics keep plain batching.
+        batch_by_key=(EVENTS_V2,),
         # The handlers take the raw body and read the message from the context: no
         # argument injection, which costs a thread-pool hop per message.
         apply_types=False,

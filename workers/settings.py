@@ -15,7 +15,14 @@ class Settings(BaseSettings):
     pulsar_flavor: str = "apache"
     pulsar_token: SecretStr | None = None
     pulsar_tls_trust_certs: str | None = None
+    # `alpes topics grant`: Apache Pulsar's admin REST API and a superuser's token.
+    pulsar_admin_url: str | None = None
+    pulsar_admin_token: SecretStr | None = None
+    # The workers' database role (DML); see migration_url and readonly_url.
     database_url: str = "sqlite:///var/alpes.db"
+    # Least privilege: migrations (DDL) and the CLI's queries may connect as other roles.
+    migration_database_url: str | None = None
+    readonly_database_url: str | None = None
     data_dir: Path = Path("var")
     log_level: str = "WARNING"  # read by the CLI before anything else
     # Commands in flight per command topic, received as two batches of half as many.
@@ -32,3 +39,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "alpes@localhost"
     smtp_to: str = "ops@localhost"
+
+    @property
+    def migration_url(self) -> str:
+        """What `alpes db upgrade` (and `alpes dev`) migrate with: the schema's owner."""
+        return self.migration_database_url or self.database_url
+
+    @property
+    def readonly_url(self) -> str:
+        """What the CLI's queries (`campaign show/list`, `command status`) read with."""
+        return self.readonly_database_url or self.database_url

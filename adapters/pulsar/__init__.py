@@ -11,7 +11,14 @@ graceful stop. See docs/brokers.md.
 from .broker.broker import PulsarBroker
 from .capabilities import APACHE_PULSAR, PULSAR_LITE, BrokerCapabilities
 from .delivery import Delivery
-from .errors import BrokerUnavailableError, PublishError, PulsarAdapterError
+from .errors import (
+    AccessDeniedError,
+    BrokerUnavailableError,
+    ConnectionRefusedByBrokerError,
+    PublishDeniedError,
+    PublishError,
+    PulsarAdapterError,
+)
 from .message import PulsarMessage
 from .options import DeadLetterPolicy, InitialPosition, SubscriptionType
 from .publisher.producer import OutgoingMessage
@@ -25,12 +32,15 @@ from .testing import TestPulsarBroker
 __all__ = (
     "APACHE_PULSAR",
     "PULSAR_LITE",
+    "AccessDeniedError",
     "BrokerCapabilities",
     "BrokerUnavailableError",
+    "ConnectionRefusedByBrokerError",
     "DeadLetterPolicy",
     "Delivery",
     "InitialPosition",
     "OutgoingMessage",
+    "PublishDeniedError",
     "PublishError",
     "PulsarAdapterError",
     "PulsarBroker",

@@ -6,6 +6,8 @@ import pulsar
 from faststream.security import BaseSecurity
 from typing_extensions import override
 
+from .tokens import TokenClaims
+
 
 class PulsarSecurity(BaseSecurity):
     """JWT token auth and TLS options.
@@ -45,6 +47,15 @@ class PulsarSecurity(BaseSecurity):
     def __repr__(self) -> str:
         token = "'***'" if self.token else "None"
         return f"PulsarSecurity(token={token}, use_tls={self.use_ssl})"
+
+    @property
+    def role(self) -> str | None:
+        """The role the token claims (its ``sub``), unverified: for messages only."""
+        return TokenClaims.read(self.token).subject if self.token else None
+
+    def describe(self) -> str:
+        """Who this client is, for errors: ``role 'x'`` (expired or not), or no token."""
+        return TokenClaims.read(self.token).describe() if self.token else "a client without a token"
 
     def client_kwargs(self, url: str) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}

@@ -71,7 +71,7 @@ async def test_send_many_batches_by_key_so_key_shared_consumers_get_whole_keys(
                                    initial_position=pulsar.InitialPosition.Earliest)
             for _ in range(2)
         ]
-        broker = make_broker(apache_pulsar, batching=True)
+        broker = make_broker(apache_pulsar, batching=True, batch_by_key=(topic,))
         messages = [OutgoingMessage(topic, f"m{n}".encode(), {}, key=f"k{n % 40}")
                     for n in range(800)]
         async with running(broker):

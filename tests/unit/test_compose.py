@@ -295,7 +295,12 @@ def test_default_environment_is_valid_settings(name: str, monkeypatch: pytest.Mo
     settings = Settings()
     assert settings.pulsar_url == "pulsar://pulsar:6650"
     assert settings.pulsar_flavor == "apache"
-    assert settings.database_url == "postgresql://alpes:alpes@postgres:5432/alpes"
+    assert settings.database_url == "postgresql://alpes_runtime:alpes_runtime@postgres:5432/alpes"
+    assert settings.readonly_url == (
+        "postgresql://alpes_readonly:alpes_readonly@postgres:5432/alpes"
+    )
+    owner = "postgresql://alpes:alpes@postgres:5432/alpes"
+    assert settings.migration_url == (owner if name == "migrate" else settings.database_url)
     assert settings.pulsar_token is None
     assert settings.notification_sender == "log"
 
@@ -303,18 +308,48 @@ def test_default_environment_is_valid_settings(name: str, monkeypatch: pytest.Mo
 def test_secrets_are_passed_through_not_written() -> None:
     for name, service in alpes_services().items():
         raw = service.get("environment", {})
-        for key in ("ALPES_PULSAR_TOKEN", "ALPES_SMTP_PASSWORD"):
+        for key in ("ALPES_PULSAR_TOKEN", "ALPES_PULSAR_TLS_TRUST_CERTS", "ALPES_SMTP_PASSWORD"):
             if key in raw:
                 assert raw[key] is None, f"{name}: {key} must come from the caller's env"
 
 
-def test_database_password_follows_postgres() -> None:
-    password = "s3cret"
-    postgres = environment(services()["postgres"], {"POSTGRES_PASSWORD": password})
-    assert postgres["POSTGRES_PASSWORD"] == password
-    migrate = environment(services()["migrate"], {"POSTGRES_PASSWORD": password})
-    url = migrate["ALPES_DATABASE_URL"]
-    assert url == f"postgresql://{postgres['POSTGRES_USER']}:{password}@postgres:5432/alpes"
+def test_database_passwords_follow_postgres() -> None:
+    passwords = {
+        "POSTGRES_PASSWORD": "s3cret",
+        "POSTGRES_RUNTIME_PASSWORD": "s3cret-rt",
+        "POSTGRES_READONLY_PASSWORD": "s3cret-ro",
+    }
+    postgres = environment(services()["postgres"], passwords)
+    assert all(postgres[k] == v for k, v in passwords.items())
+    migrate = environment(services()["migrate"], passwords)
+    owner = postgres["POSTGRES_USER"]
+    assert migrate["ALPES_MIGRATION_DATABASE_URL"] == (
+        f"postgresql://{owner}:s3cret@postgres:5432/alpes"
+    )
+    for name in ("migrate", *WORKER_PROFILES):
+        env = environment(services()[name], passwords)
+        assert env["ALPES_DATABASE_URL"] == (
+            "postgresql://alpes_runtime:s3cret-rt@postgres:5432/alpes"
+        )
+        assert env["ALPES_READONLY_DATABASE_URL"] == (
+            "postgresql://alpes_readonly:s3cret-ro@postgres:5432/alpes"
+        )
+
+
+def test_only_migrate_connects_as_the_schema_owner() -> None:
+    for name, service in alpes_services().items():
+        env = environment(service)
+        owner_urls = [k for k, v in env.items() if v.startswith("postgresql://alpes:")]
+        assert owner_urls == (["ALPES_MIGRATION_DATABASE_URL"] if name == "migrate" else []), name
+
+
+def test_postgres_creates_the_least_privilege_roles_on_first_start() -> None:
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in services()["postgres"]["volumes"]}
+    script = volumes["/docker-entrypoint-initdb.d/10-alpes-roles.sh"]
+    text = (ROOT / script).read_text(encoding="utf-8")
+    for sql in ("roles.sql", "grants.sql"):
+        assert (ROOT / volumes[f"/alpes/{sql}"]).is_file()
+        assert f"/alpes/{sql}" in text
 
 
 # --- Infrastructure services ------------------------------------------------------------

@@ -1,6 +1,6 @@
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Optional
@@ -21,7 +21,8 @@ from typing_extensions import override
 
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
 from ..delivery import Delivery
-from ..errors import BrokerUnavailableError, PublishError
+from ..errors import BrokerUnavailableError, ConnectionRefusedByBrokerError, PublishError
+from ..handshake import refusal
 from ..publisher.producer import OutgoingMessage, PulsarProducer
 from ..response import PulsarPublishCommand
 from ..security import PulsarSecurity
@@ -58,6 +59,9 @@ class PulsarBroker(
         send_timeout: float = 30.0,
         max_in_flight_sends: int = 1000,
         batching: bool = False,  # for many sends in flight at once (e.g. a relay)
+        # With batching, the topics whose batches hold one key each (what Key_Shared
+        # consumers need to get whole keys); None: every topic, where there is Key_Shared.
+        batch_by_key: Collection[str] | None = None,
         graceful_timeout: float | None = 15.0,
         decoder: Optional["CustomCallable"] = None,
         parser: Optional["CustomCallable"] = None,
@@ -95,6 +99,8 @@ class PulsarBroker(
             max_in_flight=max_in_flight_sends,
             send_timeout=send_timeout,
             batching=batching,
+            batch_by_key=batch_by_key,
+            role=self._security.role,
         )
         super().__init__(
             service_url=url,
@@ -107,6 +113,7 @@ class PulsarBroker(
             config=PulsarBrokerConfig(
                 producer=producer,
                 capabilities=capabilities,
+                role=self._security.role,
                 broker_middlewares=middlewares,
                 broker_parser=parser,
                 broker_decoder=decoder,
@@ -142,11 +149,25 @@ class PulsarBroker(
             await asyncio.wait_for(
                 client.get_topic_partitions(PING_TOPIC), timeout=self._connect_timeout
             )
-        except (TimeoutError, pulsar.asyncio.PulsarException) as e:
-            await asyncio.to_thread(client.shutdown)
-            raise BrokerUnavailableError(self.url, self._connect_timeout, e) from e
+        except pulsar.asyncio.PulsarException as e:
+            if e.error() != pulsar.Result.AuthorizationError:
+                await self._connect_failed(client, e)
+            # Authenticated and answered; this role may not look the ping topic up,
+            # which says nothing about the topics it uses.
+        except TimeoutError as e:
+            await self._connect_failed(client, e)
         self.config.broker_config.connect(client)
         return client
+
+    async def _connect_failed(self, client: pulsar.asyncio.Client, error: BaseException) -> None:
+        await asyncio.to_thread(client.shutdown)
+        # pulsar-client reports a refused token or an untrusted certificate as a
+        # timeout: ask the broker itself why, in one connection.
+        if reason := await refusal(self.url, self._security, min(self._connect_timeout, 5.0)):
+            raise ConnectionRefusedByBrokerError(
+                self.url, self._security.describe(), reason
+            ) from error
+        raise BrokerUnavailableError(self.url, self._connect_timeout, error) from error
 
     @override
     async def start(self) -> None:
@@ -177,7 +198,10 @@ class PulsarBroker(
             await asyncio.wait_for(
                 self._connection.get_topic_partitions(PING_TOPIC), timeout=timeout or 5.0
             )
-        except (TimeoutError, pulsar.asyncio.PulsarException):
+        except pulsar.asyncio.PulsarException as e:
+            # A role without rights on the ping topic still got an answer.
+            return bool(e.error() == pulsar.Result.AuthorizationError)
+        except TimeoutError:
             return False
         return True
 

@@ -13,6 +13,7 @@ from ..publisher.producer import PulsarProducer
 class PulsarBrokerConfig(BrokerConfig):
     producer: PulsarProducer = field(default_factory=PulsarProducer)
     capabilities: BrokerCapabilities = APACHE_PULSAR
+    role: str | None = None  # the token's role, to name it when the broker refuses it
     _client: Optional["pulsar.asyncio.Client"] = field(default=None, init=False, repr=False)
 
     @property

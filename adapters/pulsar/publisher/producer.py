@@ -7,7 +7,7 @@ queue size, batching is off unless asked for, and every failure raises PublishEr
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional
@@ -22,7 +22,7 @@ from typing_extensions import override
 
 from .. import native
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
-from ..errors import PublishError
+from ..errors import PublishDeniedError, PublishError
 from ..parser import CONTENT_TYPE, CORRELATION_ID, REPLY_TO, PulsarParser
 from ..response import PulsarPublishCommand, PulsarResponse
 
@@ -51,6 +51,7 @@ def _millis(moment: datetime) -> int:
 
 class PulsarProducer(ProducerProto[PulsarPublishCommand]):
     __slots__ = (
+        "_batch_by_key",
         "_batching",
         "_capabilities",
         "_client",
@@ -62,6 +63,7 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         "_producers",
         "_send_timeout",
         "codec",
+        "role",
         "serializer",
     )
 
@@ -73,7 +75,10 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         max_in_flight: int = 1000,
         send_timeout: float = 30.0,
         batching: bool = False,
+        batch_by_key: Collection[str] | None = None,
+        role: str | None = None,  # the token's role, to name it when a send is refused
     ) -> None:
+        self.role = role
         default = PulsarParser()
         self._parser = ParserComposition(parser, default.parse_message)
         self._decoder = ParserComposition(decoder, default.decode_message)
@@ -84,6 +89,7 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         self._max_in_flight = max_in_flight
         self._send_timeout = send_timeout
         self._batching = batching
+        self._batch_by_key = None if batch_by_key is None else frozenset(batch_by_key)
         self._producers: dict[tuple[str, str | None, bool], pulsar.asyncio.Producer] = {}
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._lock = asyncio.Lock()
@@ -299,10 +305,13 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
                     batching_type=(
                         pulsar.BatchingType.KeyBased
                         if self._capabilities.key_shared
+                        and (self._batch_by_key is None or topic in self._batch_by_key)
                         else pulsar.BatchingType.Default
                     ),
                 )
             except pulsar.asyncio.PulsarException as e:
+                if e.error() == pulsar.Result.AuthorizationError:
+                    raise PublishDeniedError(topic, self.role, e) from e
                 raise PublishError(topic, e) from e
             self._producers[key] = producer
             return producer

@@ -16,6 +16,7 @@ from typing_extensions import override
 from .. import native
 from ..delivery import Delivery, DeliveryBatch, Settler
 from ..dispatch import KeyOrderedDispatcher, KeySetDispatcher
+from ..errors import AccessDeniedError
 from ..middleware import FailureCapture
 from ..parser import PulsarParser
 from ..publisher.fake import PulsarFakePublisher
@@ -144,7 +145,24 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
                 max_redeliver_count=config.dead_letter.max_redeliveries + 1,
                 dead_letter_topic=config.dead_letter.topic,
             )
-        consumer = await self._outer_config.client.subscribe(
+        try:
+            consumer = await self._subscribe(topics, dead_letter)
+        except pulsar.asyncio.PulsarException as e:
+            if e.error() == pulsar.Result.AuthorizationError:
+                where = f"{', '.join(topics)} (subscription {self.subscription!r})"
+                raise AccessDeniedError("consume", where, self._outer_config.role, e) from e
+            raise
+        self.settler = ConsumerSettler(
+            consumer, self._outer_config.producer, self.subscription, config.dead_letter
+        )
+        self._receiver = Receiver(consumer)
+        return self._receiver
+
+    async def _subscribe(
+        self, topics: list[str], dead_letter: pulsar.ConsumerDeadLetterPolicy | None
+    ) -> pulsar.asyncio.Consumer:
+        config = self._config
+        return await self._outer_config.client.subscribe(
             topics[0] if len(topics) == 1 else topics,
             self.subscription,
             consumer_type=self.subscription_type.to_client(),
@@ -159,11 +177,6 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
             batch_index_ack_enabled=False,
             dead_letter_policy=dead_letter,
         )
-        self.settler = ConsumerSettler(
-            consumer, self._outer_config.producer, self.subscription, config.dead_letter
-        )
-        self._receiver = Receiver(consumer)
-        return self._receiver
 
     async def _consume_loop(self) -> None:
         assert self.settler is not None
