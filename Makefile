@@ -23,7 +23,7 @@ test: lint
 
 ## Unit and in-memory tests only: seconds, no broker.
 test-fast: $(STAMP)
-	$(BIN)/pytest tests/unit tests/broker/test_memory.py
+	$(BIN)/pytest tests/unit tests/broker/test_memory.py tests/unit_of_work/test_in_memory.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

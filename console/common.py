@@ -14,7 +14,7 @@ from sqlalchemy import exc
 
 from adapters.database.migrate import DatabaseNotAtHeadError
 from adapters.pulsar import BrokerUnavailableError, PublishError
-from workers.campaigns.rejection import Rejection
+from application.commands.rejection import Rejection
 from workers.settings import Settings
 
 T = TypeVar("T")

@@ -3,6 +3,7 @@
 import typer
 
 from adapters.database.engine import create_engine
+from adapters.database.view_store import SqlViewStore
 from adapters.pulsar import APACHE_PULSAR, PULSAR_LITE, PulsarSecurity
 from workers.local import resolve_pulsar
 from workers.projector import rebuild as rebuild_view
@@ -27,7 +28,7 @@ def rebuild() -> None:
         try:
             return await rebuild_view(
                 url,
-                engine,
+                SqlViewStore(engine),
                 capabilities=PULSAR_LITE if embedded else APACHE_PULSAR,
                 security=PulsarSecurity(
                     token=token, tls_trust_certs_file_path=config.pulsar_tls_trust_certs

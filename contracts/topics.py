@@ -22,8 +22,10 @@ def event_topic(name: str, version: int = 1) -> str:
     return f"{NAMESPACE}/{PREFIX}.eventos.{name}.v{version}"
 
 
+CREAR_CAMPANA = "crear-campana"  # the command that creates a campaign
+
 COMMAND_NAMES = (
-    "crear-campana",
+    CREAR_CAMPANA,
     "activar-campana",
     "pausar-campana",
     "reanudar-campana",

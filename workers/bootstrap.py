@@ -1,4 +1,5 @@
-"""The composition root: wires broker, database and workers for the CLI, the apps and tests."""
+"""The composition root: wires broker, database and workers for the CLI, the apps and tests.
+The one place that names concrete adapters: each use case gets them through its ports."""
 
 import asyncio
 import logging
@@ -8,17 +9,24 @@ from dataclasses import dataclass, field
 from faststream import FastStream
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.database.batch import SqlCommandStore
 from adapters.database.engine import create_engine
 from adapters.database.migrate import require_head
+from adapters.database.outbox_store import SqlOutboxStore
+from adapters.database.view_store import SqlViewStore
+from adapters.event_publisher import BrokerEventPublisher
+from adapters.notifications import LogSender, SmtpSender
 from adapters.pulsar import APACHE_PULSAR, PULSAR_LITE, PulsarBroker, PulsarSecurity
+from application.commands.batch import BatchingProcessor
+from application.commands.render import EventRenderer
+from application.notifications import NotificationSender
+from application.projector import BatchingProjector
+from application.relay import OutboxRelay
 from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from contracts.v1 import EVENTS
 
+from . import commands as command_worker
 from . import notifications, projector
-from .campaigns import worker as command_worker
-from .campaigns.batch import BatchingProcessor
-from .campaigns.render import EventRenderer
-from .relay import BrokerEventPublisher, OutboxRelay
 from .settings import Settings
 
 WORKERS = ("commands", "relay", "projector", "notifications")
@@ -32,7 +40,7 @@ class Runtime:
     app: FastStream
     relay: OutboxRelay | None = None
     command_batcher: BatchingProcessor | None = None
-    event_batcher: projector.BatchingProjector | None = None
+    event_batcher: BatchingProjector | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -79,7 +87,7 @@ def build(
 
     if "commands" in workers:
         runtime.command_batcher = BatchingProcessor(
-            engine,
+            SqlCommandStore(engine),
             max_batch=settings.command_batch_size,
             renderer=EventRenderer(v1=settings.publish_v1_events),
         )
@@ -87,16 +95,16 @@ def build(
             broker, runtime.command_batcher, concurrency=settings.command_concurrency
         )
     if "relay" in workers:
-        runtime.relay = OutboxRelay(engine, BrokerEventPublisher(broker))
+        runtime.relay = OutboxRelay(SqlOutboxStore(engine), BrokerEventPublisher(broker))
         # Declared for FastStream's AsyncAPI document: what the relay publishes (the
         # contract's own document, with every message of the stream, is contracts.asyncapi).
         broker.publisher(EVENTS_V2, title="eventos.v2:published")
         for name, topic in EVENT_TOPICS.items():
             broker.publisher(topic, schema=EVENTS[name], title=f"{name}.v1:published")
     if "projector" in workers:
-        runtime.event_batcher = projector.register(broker, engine)
+        runtime.event_batcher = projector.register(broker, SqlViewStore(engine))
     if "notifications" in workers:
-        notifications.register(broker, notifications.build_sender(settings))
+        notifications.register(broker, build_sender(settings))
 
     @app.on_startup
     async def check_database() -> None:
@@ -120,3 +128,33 @@ def build(
         await engine.dispose()
 
     return runtime
+
+
+def build_sender(settings: Settings) -> NotificationSender:
+    """The sender ALPES_NOTIFICATION_SENDER names: ``log`` (default; JSON lines appended to
+    ALPES_NOTIFICATION_FILE, by default ``<ALPES_DATA_DIR>/notifications.jsonl``, and a log
+    line on ``alpes.notifications``) or ``smtp`` (ALPES_SMTP_*; ALPES_SMTP_TO may list
+    several addresses separated by commas)."""
+    kind = settings.notification_sender.strip().lower()
+    if kind == "log":
+        default = settings.data_dir / notifications.NOTIFICATION_FILE
+        return LogSender(settings.notification_file or default)
+    if kind == "smtp":
+        recipients = [a.strip() for a in settings.smtp_to.split(",") if a.strip()]
+        if not recipients:
+            msg = "ALPES_SMTP_TO is empty; give one address or several separated by commas."
+            raise ValueError(msg)
+        if (settings.smtp_user is None) != (settings.smtp_password is None):
+            msg = "Set both ALPES_SMTP_USER and ALPES_SMTP_PASSWORD, or neither."
+            raise ValueError(msg)
+        password = settings.smtp_password
+        return SmtpSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            recipients=recipients,
+            user=settings.smtp_user,
+            password=password.get_secret_value() if password is not None else None,
+        )
+    msg = f"ALPES_NOTIFICATION_SENDER is {settings.notification_sender!r}; expected log or smtp."
+    raise ValueError(msg)

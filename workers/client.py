@@ -8,13 +8,12 @@ import pydantic
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.command_status import command_status
-from adapters.database.records import CommandRecord
 from adapters.pulsar import PulsarBroker
+from application.commands.rejection import Rejection
+from application.records import CommandRecord
 from contracts import properties as p
 from contracts import v1, v2
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
-
-from .campaigns.rejection import Rejection
 
 CONTRACTS: dict[int, dict[str, type[pydantic.BaseModel]]] = {
     1: dict(v1.COMMANDS),

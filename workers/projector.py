@@ -10,29 +10,14 @@ Rebuild: stop the projectors, then read the v2 stream from its first message, so
 campaign's events by version and apply them to an emptied read store.
 """
 
-import asyncio
-import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pulsar
 import pulsar.asyncio
-from faststream._internal.context.repository import ContextRepo
+from faststream import ContextRepo
 from faststream.exceptions import NackMessage, RejectMessage
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.database.errors import is_transient
-from adapters.database.read_store import (
-    REJECTED,
-    ApplyResult,
-    InvalidEvent,
-    OutOfOrder,
-    apply_event,
-    reset,
-)
-from adapters.database.read_store_batch import BatchConflict, IncomingEvent, apply_events
 from adapters.pulsar import (
     BrokerCapabilities,
     DeadLetterPolicy,
@@ -42,11 +27,12 @@ from adapters.pulsar import (
 )
 from adapters.pulsar.decoders import raw_body
 from adapters.pulsar.message import current_message
+from application.ports import ViewStore
+from application.projection import IncomingEvent, InvalidEvent, OutOfOrder, decode_event
+from application.projector import BatchingProjector, replay
+from application.retry import retry_transient
 from contracts import properties as p
 from contracts.topics import EVENTS_V2
-
-from .group_commit import GroupCommit
-from .retry import retry_transient
 
 log = logging.getLogger("alpes.projector")
 
@@ -59,50 +45,15 @@ MAX_REDELIVERIES = 50
 
 
 
-class BatchingProjector:
-    """Events in micro-batches: one transaction per batch, one result per event; a
-    conflict with another projector falls back to one transaction per event."""
-
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 500) -> None:
-        self._engine = engine
-        self._group: GroupCommit[IncomingEvent, ApplyResult] = GroupCommit(
-            self._process, max_batch=max_batch
-        )
-
-    async def apply(self, event: "ReceivedEvent") -> ApplyResult:
-        return await self._group.submit(
-            IncomingEvent(event.event_type, event.event_id, event.aggregate_version, event.body)
-        )
-
-    async def close(self) -> None:
-        await self._group.close()
-
-    async def _process(self, events: list[IncomingEvent]) -> list[ApplyResult | BaseException]:
-        try:
-            return list(await apply_events(self._engine, events))
-        except BatchConflict:
-            return list(
-                await asyncio.gather(
-                    *(
-                        apply_event(
-                            self._engine, e.event_type, e.event_id, e.aggregate_version, e.body
-                        )
-                        for e in events
-                    ),
-                    return_exceptions=True,
-                )
-            )
-
-
 def register(
     broker: PulsarBroker,
-    engine: AsyncEngine,
+    store: ViewStore,
     *,
     concurrency: int = 64,
     subscription: str = SUBSCRIPTION,
 ) -> BatchingProjector:
     """Subscribe the projector to the v2 event stream; returns the batcher to close."""
-    projector = BatchingProjector(engine)
+    projector = BatchingProjector(store)
     broker.subscriber(
         EVENTS_V2,
         subscription=subscription,
@@ -129,7 +80,7 @@ def _handler(projector: BatchingProjector, context: ContextRepo) -> Callable[...
             event = decode_event(body, message.headers)
             result = await retry_transient(
                 lambda: projector.apply(event),
-                is_transient,
+                projector.store.is_transient,
                 what=f"project {name} {event.event_id}",
             )
         except OutOfOrder as waiting:
@@ -145,45 +96,9 @@ def _handler(projector: BatchingProjector, context: ContextRepo) -> Callable[...
     return project
 
 
-@dataclass(frozen=True, slots=True)
-class ReceivedEvent:
-    event_type: str
-    event_id: str
-    aggregate_version: int | None
-    body: dict[str, Any]
-
-    @property
-    def campana_id(self) -> str:
-        return str(self.body.get("campana_id") or "")
-
-
-def decode_event(payload: bytes, properties: Mapping[str, str]) -> ReceivedEvent:
-    """The event a message of the v2 stream carries; ``InvalidEvent`` when its properties
-    break the contract. A body that is not JSON raises ``JSONDecodeError``."""
-    event_type = properties.get(p.EVENT_TYPE)
-    if not event_type:
-        msg = f"the message has no {p.EVENT_TYPE} property: which event it is is unknown"
-        raise InvalidEvent(msg)
-    event_id = properties.get(p.EVENT_ID)
-    if not event_id:
-        msg = f"{event_type} has no {p.EVENT_ID} property: it cannot be deduplicated"
-        raise InvalidEvent(msg)
-    raw_version = properties.get(p.AGGREGATE_VERSION)
-    try:
-        version = None if raw_version in (None, "") else int(raw_version)
-    except ValueError as e:
-        msg = f"{event_type} {event_id} has {p.AGGREGATE_VERSION}={raw_version!r}; expected an int"
-        raise InvalidEvent(msg) from e
-    body = json.loads(payload)
-    if not isinstance(body, dict):
-        msg = f"{event_type} {event_id} body is a JSON {type(body).__name__}, not an object"
-        raise InvalidEvent(msg)
-    return ReceivedEvent(event_type, event_id, version, body)
-
-
 async def rebuild(
     url: str,
-    engine: AsyncEngine,
+    store: ViewStore,
     *,
     capabilities: BrokerCapabilities,
     security: PulsarSecurity | None = None,
@@ -203,37 +118,15 @@ async def rebuild(
             events.extend(await _read_topic(client, partition, capabilities))
     finally:
         await client.close()
-    campaign_events = [e for e in events if e.event_type != REJECTED]
-    campaign_events.sort(key=lambda e: (e.campana_id, e.aggregate_version or 0))
-
-    await reset(engine)
-    applied = 0
-    broken: set[str] = set()
-    for event in campaign_events:
-        if event.campana_id in broken:
-            continue
-        try:
-            result = await apply_event(
-                engine, event.event_type, event.event_id, event.aggregate_version, event.body
-            )
-        except OutOfOrder as gap:
-            log.warning("rebuild: campaign %r stops at a gap: %s", event.campana_id, gap)
-            broken.add(event.campana_id)
-            continue
-        except InvalidEvent as invalid:
-            log.warning("rebuild: skipped an invalid event: %s", invalid)
-            continue
-        applied += result is ApplyResult.APPLIED
-    log.info("rebuild: %d events read, %d applied", len(events), applied)
-    return applied
+    return await replay(store, events)
 
 
 async def _read_topic(
     client: pulsar.asyncio.Client, topic: str, capabilities: BrokerCapabilities
-) -> list[ReceivedEvent]:
+) -> list[IncomingEvent]:
     """Every event of one topic (or partition), from the first message kept."""
     reader = await client.create_reader(topic, pulsar.MessageId.earliest)
-    events: list[ReceivedEvent] = []
+    events: list[IncomingEvent] = []
     try:
         # read_next is awaited only when a message is known to be there: a pending
         # read_next must never be cancelled (the client would lose the message).

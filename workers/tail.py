@@ -23,11 +23,10 @@ import pulsar.asyncio
 from pydantic import ValidationError
 
 from adapters.pulsar import BrokerUnavailableError, PulsarSecurity
+from application.notifications import describe, occurred_at
 from contracts import properties as p
 from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from contracts.v2.events import EVENTS
-
-from .notifications import describe, occurred_at
 
 _LOG = logging.getLogger("pulsar.client")
 _EVENT_NAMES = {topic: name for name, topic in EVENT_TOPICS.items()}

@@ -1,26 +1,29 @@
-"""Reads and writes of many commands in one transaction: the micro-batched Unit of Work.
+"""The command store in SQL: a transaction per batch of commands, a Unit of Work per
+command (``application.ports.CommandStore``).
 
-The batch processor loads everything its commands need in three queries, applies the
-commands in memory, then writes all changes with a few bulk statements. An update
-checks the version it read; a conflict (another process changed the campaign, or
-created the same one) raises ConcurrencyError and the caller falls back to one
-transaction per command.
+A batch loads everything its commands need in three queries; the commands are applied
+in memory; then all changes are written with a few bulk statements. An update checks
+the version it read; a conflict (another process changed the campaign, or created the
+same one) raises ConcurrencyError and the batch processor falls back to one transaction
+per command.
 """
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from application.records import CommandRecord, Loaded, OutboxMessage
+from contracts.topics import CREAR_CAMPANA
 from domain import Campana
 
+from .errors import is_transient
 from .keys import where_one_of
-from .records import CommandRecord, OutboxMessage
 from .schema import campaigns, command_log
 from .snapshot import from_snapshot
-from .unit_of_work import record_from_row
+from .unit_of_work import SqlUnitOfWork, record_from_row
 from .writes import (
     conflicts_as_concurrency,
     insert_campaigns,
@@ -30,11 +33,36 @@ from .writes import (
 )
 
 
-@dataclass(frozen=True)
-class Loaded:
-    commands: dict[str, CommandRecord]
-    campaigns: dict[str, Campana]  # each with the version read
-    creations: dict[str, CommandRecord]  # campaign id -> the command that created it
+class SqlCommandStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator["SqlBatchTransaction"]:
+        async with self._engine.begin() as connection:
+            yield SqlBatchTransaction(connection)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine)
+
+    def is_transient(self, error: BaseException) -> bool:
+        return is_transient(error)
+
+
+class SqlBatchTransaction:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def load(self, command_ids: Sequence[str], campaign_ids: Sequence[str]) -> Loaded:
+        return await load(self._connection, command_ids, campaign_ids)
+
+    async def write(
+        self,
+        changed: Sequence[tuple[Campana, int | None]],
+        messages: Sequence[OutboxMessage],
+        records: Sequence[CommandRecord],
+    ) -> None:
+        await write(self._connection, changed, messages, records)
 
 
 async def load(
@@ -58,7 +86,7 @@ async def load(
     creations: dict[str, CommandRecord] = {}
     if loaded:
         created = select(command_log).where(
-            command_log.c.command_type == "crear-campana", command_log.c.status == "applied"
+            command_log.c.command_type == CREAR_CAMPANA, command_log.c.status == "applied"
         )
         rows = await connection.execute(
             where_one_of(created, command_log.c.campana_id, list(loaded), dialect)

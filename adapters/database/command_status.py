@@ -3,7 +3,8 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .records import CommandRecord
+from application.records import CommandRecord
+
 from .schema import command_log
 from .unit_of_work import record_from_row
 

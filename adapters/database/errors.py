@@ -3,6 +3,10 @@
 import asyncpg
 from sqlalchemy import exc
 
+from application.errors import ConcurrencyError
+
+__all__ = ("ConcurrencyError", "is_transient")
+
 
 def is_transient(error: BaseException) -> bool:
     """True for a database that is unreachable, restarting or overloaded right now."""
@@ -32,7 +36,3 @@ def _sqlite_unavailable(error: BaseException) -> bool:
     return type(error).__name__ == "OperationalError" and (
         "unable to open database" in text or "disk I/O error" in text
     )
-
-
-class ConcurrencyError(RuntimeError):
-    """Someone else changed the campaign (or created it) since it was read: retry."""

@@ -1,14 +1,17 @@
 """What the relay needs from the outbox: pending rows in order, marking them published,
-and a lease so that only one relay publishes at a time (order per campaign)."""
+and a lease so that only one relay publishes at a time (order per campaign)
+(``application.ports.OutboxStore``)."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.records import OutboxMessage, PendingMessage
+
 from .keys import where_one_of
-from .records import OutboxMessage, PendingMessage
 from .schema import outbox, relay_lease
 
 
@@ -82,3 +85,17 @@ async def hold_lease(engine: AsyncEngine, name: str, owner: str, ttl: float) -> 
     except IntegrityError:
         return False  # held by someone else
     return True
+
+
+class SqlOutboxStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def fetch_pending(self, limit: int) -> list[PendingMessage]:
+        return await fetch_pending(self._engine, limit)
+
+    async def mark_published(self, seqs: Sequence[int]) -> None:
+        await mark_published(self._engine, list(seqs))
+
+    async def hold_lease(self, name: str, owner: str, ttl: float) -> bool:
+        return await hold_lease(self._engine, name, owner, ttl)

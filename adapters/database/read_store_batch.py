@@ -1,7 +1,8 @@
 """Projecting many events in one transaction (the projector's group commit).
 
-The same rules as ``read_store.apply_event``, applied in memory over the rows the batch
-needs (loaded in two queries), then written with a few statements. Within a batch an
+The same rules as ``read_store.apply_event`` (``application.projection.apply``), applied
+in memory over the rows the batch needs (loaded in two queries), then written with a few
+statements. Within a batch an
 event whose predecessor comes later in the same batch is applied once it has; one whose
 predecessor is not in the batch gets ``OutOfOrder``, as alone. A conflict with another
 projector (a row moved on since it was read) raises ``BatchConflict``: the caller then
@@ -9,7 +10,6 @@ applies the events one by one.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,30 +17,19 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contracts.v2.events import CampanaCreadaV2, EventModel
-
-from .read_store import (
+from application.errors import BatchConflict
+from application.projection import (
     ApplyResult,
+    IncomingEvent,
     InvalidEvent,
     OutOfOrder,
-    changes_for,
-    created_row,
-    parse_event,
-    version_of,
+    Parsed,
+    Row,
+    apply,
+    parse,
 )
+
 from .schema import campaign_view, projected_events
-
-
-class BatchConflict(RuntimeError):
-    """Another projector changed a campaign of this batch since it was read."""
-
-
-@dataclass(frozen=True)
-class IncomingEvent:
-    event_type: str
-    event_id: str
-    aggregate_version: int | None
-    body: dict[str, Any]
 
 
 async def apply_events(
@@ -50,16 +39,13 @@ async def apply_events(
     (InvalidEvent, OutOfOrder). Raises BatchConflict when the batch could not be written."""
     now = datetime.now(UTC)
     results: list[ApplyResult | Exception | None] = [None] * len(events)
-    parsed: dict[int, tuple[Any, int]] = {}
+    parsed: dict[int, Parsed] = {}
     for index, event in enumerate(events):
         try:
-            parsed[index] = (
-                parse_event(event.event_type, event.body),
-                version_of(event.event_type, event.aggregate_version),
-            )
+            parsed[index] = parse(event)
         except InvalidEvent as invalid:
             results[index] = invalid
-    ids = [e.campana_id for e, _ in parsed.values() if isinstance(e, EventModel)]
+    ids = [c for item in parsed.values() if (c := getattr(item.event, "campana_id", None))]
     try:
         async with engine.begin() as connection:
             seen = set(
@@ -86,7 +72,7 @@ async def apply_events(
             while pending and progress:  # a later event of the batch may fill a gap
                 progress, waiting = False, []
                 for index in pending:
-                    outcome = _apply(events[index], *parsed[index], rows, seen, now)
+                    outcome = _apply(events[index], parsed[index], rows, seen, now)
                     if isinstance(outcome, OutOfOrder):
                         waiting.append(index)
                         results[index] = outcome
@@ -105,34 +91,24 @@ async def apply_events(
 
 def _apply(
     incoming: IncomingEvent,
-    event: Any,
-    version: int,
-    rows: dict[str, dict[str, Any]],
+    parsed: Parsed,
+    rows: dict[str, Row],
     seen: set[str],
     now: datetime,
 ) -> ApplyResult | OutOfOrder:
     if incoming.event_id in seen:
         return ApplyResult.DUPLICATE
-    if not isinstance(event, EventModel):
-        return ApplyResult.IGNORED
-    row = rows.get(event.campana_id)
-    current = None if row is None else row["version"]
-    if current is not None and current >= version:
-        return ApplyResult.STALE
-    if (current or 0) != version - 1:
-        return OutOfOrder(incoming.event_type, incoming.event_id, event.campana_id, version,
-                          current)
-    if isinstance(event, CampanaCreadaV2):
-        rows[event.campana_id] = created_row(event, now)
-    else:
-        assert row is not None
-        row.update(changes_for(incoming.event_type, event, row), version=version, updated_at=now)
-    return ApplyResult.APPLIED
+    campana_id = getattr(parsed.event, "campana_id", None)
+    row = None if campana_id is None else rows.get(campana_id)
+    result, changed = apply(incoming, parsed, row, now)
+    if changed is not None:
+        rows[changed["id"]] = changed
+    return result
 
 
 async def _write(
     connection: Any,
-    rows: dict[str, dict[str, Any]],
+    rows: dict[str, Row],
     read_versions: dict[str, int],
     recorded: list[str],
     now: datetime,

@@ -12,9 +12,10 @@ from typing import Any, Self
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from application.records import CommandRecord, OutboxMessage
+from contracts.topics import CREAR_CAMPANA
 from domain import Campana
 
-from .records import CommandRecord, OutboxMessage
 from .schema import campaigns, command_log
 from .snapshot import from_snapshot
 from .writes import (
@@ -80,7 +81,7 @@ class SqlCommandLog:
             await self._uow.connection.execute(
                 select(command_log).where(
                     command_log.c.campana_id == campana_id,
-                    command_log.c.command_type == "crear-campana",
+                    command_log.c.command_type == CREAR_CAMPANA,
                     command_log.c.status == "applied",
                 )
             )

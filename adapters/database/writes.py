@@ -9,10 +9,10 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from application.records import CommandRecord, OutboxMessage
 from domain import Campana
 
 from .errors import ConcurrencyError
-from .records import CommandRecord, OutboxMessage
 from .schema import campaigns, command_log, outbox
 from .snapshot import to_snapshot
 

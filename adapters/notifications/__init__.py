@@ -1,14 +1,7 @@
-"""Telling people what happened: a notification, the port that sends it, and its senders
-(a log / JSON-lines file by default, or e-mail over SMTP)."""
+"""Telling people what happened: the senders of ``application.notifications``'s port (a
+log / JSON-lines file by default, or e-mail over SMTP)."""
 
-from .base import Notification, NotificationSender, NotificationSendError
 from .log_sender import LogSender
 from .smtp_sender import SmtpSender
 
-__all__ = (
-    "LogSender",
-    "Notification",
-    "NotificationSendError",
-    "NotificationSender",
-    "SmtpSender",
-)
+__all__ = ("LogSender", "SmtpSender")

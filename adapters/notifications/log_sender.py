@@ -7,7 +7,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .base import Notification, NotificationSendError
+from application.notifications import Notification, NotificationSendError
 
 LOGGER = "alpes.notifications"
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from .base import Notification, NotificationSendError
+from application.notifications import Notification, NotificationSendError
 
 log = logging.getLogger("alpes.notifications")
 

@@ -14,7 +14,7 @@ import pytest
 from contracts.topics import COMMAND_TOPICS
 from tests.support.cli import alpes, running_dev
 from tests.support.raw import raw_publish
-from workers.campaigns.worker import SUBSCRIPTION
+from workers.commands import SUBSCRIPTION
 
 CREAR_DLQ = f"{COMMAND_TOPICS['crear-campana']}-{SUBSCRIPTION}-DLQ".rsplit("/", 1)[-1]
 

@@ -9,7 +9,7 @@ import pytest
 
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
 from tests.support.secure import ALPES, CONSUMER, PRODUCER, SecureBroker
-from workers.campaigns.worker import SUBSCRIPTION as COMMANDS_SUBSCRIPTION
+from workers.commands import SUBSCRIPTION as COMMANDS_SUBSCRIPTION
 
 pytestmark = [pytest.mark.security, pytest.mark.timeout(300)]
 
@@ -64,7 +64,7 @@ def test_a_consumer_token_cannot_run_the_command_worker(
     line = one_error_line(result, token)
     assert line.startswith(f"error: Pulsar refused role {CONSUMER!r} to consume on ")
     assert f"(subscription {COMMANDS_SUBSCRIPTION!r}): AuthorizationError" in line
-    assert any(topic in line for topic in COMMAND_TOPICS.values()), line
+    assert any(topic in line for topic in (COMMANDS_V2, *COMMAND_TOPICS.values())), line
 
 
 @pytest.mark.parametrize("credential", ["missing", "expired", "forged"])

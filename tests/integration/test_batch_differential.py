@@ -18,15 +18,16 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.database.batch import SqlCommandStore
 from adapters.database.engine import create_engine
-from adapters.database.errors import ConcurrencyError
 from adapters.database.migrate import upgrade
 from adapters.database.schema import campaigns, command_log, outbox
 from adapters.database.unit_of_work import SqlUnitOfWork
+from application.commands.batch import BatchingProcessor
+from application.commands.handler import Outcome, handle_command
+from application.commands.incoming import CommandEnvelope, IncomingCommand, decode
+from application.errors import ConcurrencyError
 from contracts.topics import COMMAND_NAMES
-from workers.campaigns.batch import BatchingProcessor
-from workers.campaigns.handler import Outcome, handle_command
-from workers.campaigns.incoming import CommandEnvelope, IncomingCommand, decode
 
 CAMPAIGNS = ("c-a", "c-b", "c-c")
 PARTICIPANTS = ("p-1", "p-2", "p-3")
@@ -112,7 +113,7 @@ class FallbackSometimes(BatchingProcessor):
     """Sends the batches the test chose down the one-by-one path, as a conflict would."""
 
     def __init__(self, engine: AsyncEngine, conflicts: list[bool], max_batch: int) -> None:
-        super().__init__(engine, max_batch=max_batch, max_wait=0)
+        super().__init__(SqlCommandStore(engine), max_batch=max_batch, max_wait=0)
         self._conflicts = iter(conflicts)
 
     async def _in_one_transaction(

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.database.batch import SqlCommandStore
 from adapters.database.engine import create_engine
-from adapters.database.errors import ConcurrencyError
 from adapters.database.schema import campaigns, command_log, outbox
+from application.commands.batch import BatchingProcessor, KeyHeld
+from application.commands.incoming import CommandEnvelope, decode
+from application.errors import ConcurrencyError
 from contracts.examples import example
-from workers.campaigns.batch import BatchingProcessor, KeyHeld
-from workers.campaigns.incoming import CommandEnvelope, decode
 
 SEED = json.loads(example("crear-campana"))
 
@@ -43,7 +44,7 @@ async def count(engine: AsyncEngine, table: object) -> int:
 async def test_many_commands_share_one_transaction_and_each_gets_its_outcome(
     engine: AsyncEngine,
 ) -> None:
-    processor = BatchingProcessor(engine, max_batch=500, max_wait=0.01)
+    processor = BatchingProcessor(SqlCommandStore(engine), max_batch=500, max_wait=0.01)
     envelopes = [envelope("crear-campana", crear(f"c-b{n}"), f"b{n}") for n in range(200)]
     envelopes.append(envelope("activar-campana", {"campana_id": "c-none"}, "bad"))
     envelopes.append(envelope("crear-campana", b"{", "malformed"))
@@ -59,7 +60,7 @@ async def test_many_commands_share_one_transaction_and_each_gets_its_outcome(
 async def test_a_campaign_created_and_changed_in_one_batch_gets_consecutive_versions(
     engine: AsyncEngine,
 ) -> None:
-    processor = BatchingProcessor(engine, max_wait=0.01)
+    processor = BatchingProcessor(SqlCommandStore(engine), max_wait=0.01)
     outcomes = await asyncio.gather(
         processor.submit(envelope("crear-campana", crear("c-v"), "v1")),
         processor.submit(envelope("activar-campana", {"campana_id": "c-v"}, "v2")),
@@ -80,7 +81,7 @@ async def test_a_campaign_created_and_changed_in_one_batch_gets_consecutive_vers
 async def test_a_failing_command_leaves_the_rest_of_its_batch_intact(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workers.campaigns import batch
+    from application.commands import batch
 
     real_apply = batch.apply_in
 
@@ -90,7 +91,7 @@ async def test_a_failing_command_leaves_the_rest_of_its_batch_intact(
         return await real_apply(incoming, uow, renderer)
 
     monkeypatch.setattr(batch, "apply_in", flaky)
-    processor = BatchingProcessor(engine, max_wait=0.01)
+    processor = BatchingProcessor(SqlCommandStore(engine), max_wait=0.01)
     results = await asyncio.gather(
         processor.submit(envelope("crear-campana", crear("c-ok1"), "ok1")),
         processor.submit(envelope("crear-campana", crear("c-boom"), "boom")),
@@ -105,9 +106,9 @@ async def test_a_failing_command_leaves_the_rest_of_its_batch_intact(
 async def test_two_processors_racing_on_the_same_campaigns_lose_no_update(
     engine: AsyncEngine,
 ) -> None:
-    first = BatchingProcessor(engine, max_wait=0.005)
+    first = BatchingProcessor(SqlCommandStore(engine), max_wait=0.005)
     await first.submit(envelope("crear-campana", crear("c-race"), "r0"))
-    second = BatchingProcessor(engine, max_wait=0.005)
+    second = BatchingProcessor(SqlCommandStore(engine), max_wait=0.005)
     adds = [
         envelope("agregar-participante",
                  {"campana_id": "c-race",
@@ -144,7 +145,7 @@ async def test_a_row_that_cannot_be_written_fails_alone_not_its_whole_batch(
 
     monkeypatch.setattr(batch_store, "insert_command_records", refuse_poison)
     monkeypatch.setattr(unit_of_work, "insert_command_records", refuse_poison)
-    processor = BatchingProcessor(engine, max_wait=0.01)
+    processor = BatchingProcessor(SqlCommandStore(engine), max_wait=0.01)
     results = await processor.submit_many(
         [decode(envelope("crear-campana", crear(f"c-{n}"), n)) for n in ("ok1", "poison", "ok2")]
     )
@@ -158,7 +159,7 @@ async def test_after_a_failure_a_campaigns_later_commands_wait_behind_it(
 ) -> None:
     """On the one-by-one path, a command that fails holds back the later commands of its
     campaign (they are tried again after it, in order); other campaigns go on."""
-    from workers.campaigns import batch
+    from application.commands import batch
 
     real = batch.handle_command
     failing = {"a2"}
@@ -174,7 +175,7 @@ async def test_after_a_failure_a_campaigns_later_commands_wait_behind_it(
         async def _in_one_transaction(self, items):  # type: ignore[no-untyped-def]
             raise ConcurrencyError("forced")
 
-    processor = AlwaysOneByOne(engine, max_wait=0.01)
+    processor = AlwaysOneByOne(SqlCommandStore(engine), max_wait=0.01)
     await processor.submit(envelope("crear-campana", crear("c-a"), "a1"))
     await processor.submit(envelope("crear-campana", crear("c-b"), "b1"))
     items = [

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.database.engine import create_engine
 from adapters.database.schema import campaigns, command_log, outbox
 from adapters.database.unit_of_work import SqlUnitOfWork
+from application.commands.handler import handle_command
+from application.commands.incoming import CommandEnvelope
 from contracts.examples import example
-from workers.campaigns.handler import handle_command
-from workers.campaigns.incoming import CommandEnvelope
 
 
 @pytest.fixture

@@ -9,15 +9,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.database.batch import SqlCommandStore
 from adapters.database.engine import create_engine
 from adapters.database.migrate import upgrade
 from adapters.database.schema import command_log, outbox
 from adapters.pulsar import PulsarBroker, TestPulsarBroker
 from adapters.pulsar.testing import RecordingSettler
+from application.commands.batch import BatchingProcessor
 from contracts.examples import example
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
-from workers.campaigns import worker
-from workers.campaigns.batch import BatchingProcessor
+from workers import commands as worker
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ async def test_applied_rejected_and_malformed_commands_are_settled_as_the_contra
     engine: AsyncEngine,
 ) -> None:
     broker = PulsarBroker()
-    worker.register(broker, BatchingProcessor(engine), concurrency=1)
+    worker.register(broker, BatchingProcessor(SqlCommandStore(engine)), concurrency=1)
     async with TestPulsarBroker(broker) as br:
         await br.publish(example("crear-campana"), COMMAND_TOPICS["crear-campana"],
                          headers={"command_id": "c1"})
@@ -67,7 +68,7 @@ async def test_a_redelivered_command_without_command_id_is_applied_once(
     engine: AsyncEngine,
 ) -> None:
     broker = PulsarBroker()
-    worker.register(broker, BatchingProcessor(engine), concurrency=1)
+    worker.register(broker, BatchingProcessor(SqlCommandStore(engine)), concurrency=1)
     async with TestPulsarBroker(broker) as br:
         await br.publish(example("crear-campana"), COMMAND_TOPICS["crear-campana"])
         await br.publish(example("crear-campana"), COMMAND_TOPICS["crear-campana"])
@@ -80,7 +81,7 @@ async def test_a_redelivered_command_without_command_id_is_applied_once(
 
 async def test_the_v2_stream_settles_each_command_by_its_outcome(engine: AsyncEngine) -> None:
     broker = PulsarBroker()
-    worker.register(broker, BatchingProcessor(engine), concurrency=1)
+    worker.register(broker, BatchingProcessor(SqlCommandStore(engine)), concurrency=1)
 
     def v2(command: str, body: bytes, command_id: str, key: str | None) -> dict[str, object]:
         headers = {"command_id": command_id, "command_type": command}
@@ -113,7 +114,7 @@ async def test_a_command_failing_for_a_bug_is_dead_lettered_at_once_with_the_err
             return [RuntimeError("a bug") for _ in commands]
 
     broker = PulsarBroker()
-    worker.register(broker, Buggy(engine), concurrency=1)
+    worker.register(broker, Buggy(SqlCommandStore(engine)), concurrency=1)
     async with TestPulsarBroker(broker) as br:
         await br.publish(example("crear-campana", 2), COMMANDS_V2, key="c-12345",
                          headers={"command_id": "c1", "command_type": "crear-campana"})

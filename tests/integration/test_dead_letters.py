@@ -19,8 +19,8 @@ from contracts.topics import COMMAND_TOPICS, COMMANDS_V2, EVENT_TOPICS, EVENTS_V
 from tests.support.brokers import RealBroker
 from tests.support.raw import raw_client, raw_read
 from tests.support.waiting import eventually
+from workers import commands as command_worker
 from workers import notifications, projector
-from workers.campaigns import worker as command_worker
 from workers.dead_letters import (
     DEAD_LETTER_TOPICS,
     REDRIVEN_AT,
@@ -131,7 +131,7 @@ def test_the_dlq_topics_are_those_of_what_the_workers_subscribe_to() -> None:
     """The list the operators' tools read matches the workers' real subscriptions."""
     broker = PulsarBroker()
     command_worker.register(broker, processor=None, concurrency=4)  # type: ignore[arg-type]
-    projector.register(broker, engine=None)  # type: ignore[arg-type]
+    projector.register(broker, store=None)  # type: ignore[arg-type]
     notifications.register(broker, sender=None)  # type: ignore[arg-type]
 
     subscribed = {

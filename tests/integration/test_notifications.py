@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from adapters.notifications import LogSender, Notification, NotificationSendError
+from adapters.notifications import LogSender
 from adapters.pulsar import PulsarBroker, PulsarSubscriber, TestPulsarBroker
 from adapters.pulsar.testing import RecordingSettler
+from application.notifications import Notification, NotificationSendError, RecentIds
 from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from contracts.v2.events import EVENTS
 from tests.support.brokers import RealBroker
@@ -21,7 +22,7 @@ from tests.support.events import key_of, v2_properties
 from tests.support.raw import raw_client
 from tests.support.waiting import eventually
 from workers.dead_letters import DeadLetterTopic, list_dead_letters
-from workers.notifications import SUBSCRIPTION, RecentIds, register
+from workers.notifications import SUBSCRIPTION, register
 
 CREADA = {
     "campana_id": "c-12345",

@@ -14,19 +14,15 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import pulsar
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.engine import create_engine
-from adapters.database.read_store import (
-    ApplyResult,
-    CampaignView,
-    OutOfOrder,
-    apply_event,
-    get_campaign,
-)
+from adapters.database.read_store import apply_event, get_campaign
 from adapters.database.schema import projected_events
+from adapters.database.view_store import SqlViewStore
 from adapters.pulsar import (
     APACHE_PULSAR,
     PULSAR_LITE,
@@ -38,9 +34,11 @@ from adapters.pulsar import (
 )
 from adapters.pulsar.delivery import Delivery
 from adapters.pulsar.testing import FakeMessage, RecordingSettler
+from application.projection import ApplyResult, CampaignView, OutOfOrder
 from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from tests.support.brokers import RealBroker
 from tests.support.events import Event, creada, lifecycle, rechazado
+from tests.support.raw import raw_client
 from tests.support.waiting import eventually
 from workers.projector import MAX_REDELIVERIES, SUBSCRIPTION, rebuild, register
 
@@ -103,7 +101,9 @@ async def publish(
 
 
 async def converged(
-    engine: AsyncEngine, campana_id: str, done: Callable[[CampaignView], bool],
+    engine: AsyncEngine,
+    campana_id: str,
+    done: Callable[[CampaignView], bool],
     timeout: float = 60.0,
 ) -> CampaignView:
     """Poll the read store until the campaign's view satisfies ``done``."""
@@ -131,7 +131,7 @@ async def test_events_published_through_the_broker_fill_the_view(
     engine: AsyncEngine, campana_id: str
 ) -> None:
     broker = PulsarBroker()
-    register(broker, engine)
+    register(broker, SqlViewStore(engine))
     events = lifecycle(campana_id)
 
     async with TestPulsarBroker(broker) as br:
@@ -152,7 +152,7 @@ async def test_an_out_of_order_event_is_nacked_and_not_recorded_then_applies_on_
     engine: AsyncEngine, campana_id: str
 ) -> None:
     broker = PulsarBroker()
-    register(broker, engine)
+    register(broker, SqlViewStore(engine))
     created, activated, *_ = lifecycle(campana_id)
 
     async with TestPulsarBroker(broker) as br:
@@ -176,7 +176,7 @@ async def test_an_event_still_waiting_when_its_redeliveries_run_out_is_dead_lett
     engine: AsyncEngine, campana_id: str
 ) -> None:
     broker = PulsarBroker()
-    register(broker, engine)
+    register(broker, SqlViewStore(engine))
     activated = lifecycle(campana_id)[1]
     sub = subscriber_of(broker)
     settler = RecordingSettler(SUBSCRIPTION, MAX_REDELIVERIES)
@@ -184,7 +184,10 @@ async def test_an_event_still_waiting_when_its_redeliveries_run_out_is_dead_lett
     async with TestPulsarBroker(broker):
         sub.settler = settler
         last_try = FakeMessage(
-            activated.payload, activated.properties(), EVENTS_V2, key=campana_id,
+            activated.payload,
+            activated.properties(),
+            EVENTS_V2,
+            key=campana_id,
             redeliveries=MAX_REDELIVERIES,
         )
         await sub.process_message(Delivery(last_try, settler))
@@ -207,15 +210,18 @@ async def test_an_event_still_waiting_when_its_redeliveries_run_out_is_dead_lett
         (None, {"event_type": "campana-borrada"}, "Unknown event type 'campana-borrada'"),
         (None, {"aggregate_version": "uno"}, "expected an int"),
     ],
-    ids=["no-event-id", "no-event-type", "empty-event-type", "unknown-event-type",
-         "bad-version"],
+    ids=["no-event-id", "no-event-type", "empty-event-type", "unknown-event-type", "bad-version"],
 )
 async def test_an_event_whose_properties_break_the_contract_is_dead_lettered_at_once(
-    engine: AsyncEngine, campana_id: str, caplog: pytest.LogCaptureFixture,
-    dropped: str | None, changed: dict[str, str], why: str,
+    engine: AsyncEngine,
+    campana_id: str,
+    caplog: pytest.LogCaptureFixture,
+    dropped: str | None,
+    changed: dict[str, str],
+    why: str,
 ) -> None:
     broker = PulsarBroker()
-    register(broker, engine)
+    register(broker, SqlViewStore(engine))
     created = creada(campana_id)
     headers = {k: v for k, v in created.properties().items() if k != dropped} | changed
 
@@ -237,13 +243,15 @@ async def test_a_v1_body_on_the_v2_stream_is_dead_lettered_as_invalid(
 ) -> None:
     """v1 bodies carry amounts as JSON numbers; v2 ones as decimal strings."""
     broker = PulsarBroker()
-    register(broker, engine)
+    register(broker, SqlViewStore(engine))
     created = creada(campana_id)
     v1_body = created.body | {"presupuesto": {"monto": 15000.1, "divisa": "USD"}}
 
     async with TestPulsarBroker(broker) as br:
         await br.publish(
-            json.dumps(v1_body).encode(), EVENTS_V2, key=campana_id,
+            json.dumps(v1_body).encode(),
+            EVENTS_V2,
+            key=campana_id,
             headers=created.properties(),
         )
         [(_, reason)] = settler_of(broker).dead_lettered
@@ -255,12 +263,15 @@ async def test_a_v1_body_on_the_v2_stream_is_dead_lettered_as_invalid(
 
 async def test_a_body_that_is_not_json_is_dead_lettered_as_undecodable(engine: AsyncEngine) -> None:
     broker = PulsarBroker()
-    register(broker, engine)
+    register(broker, SqlViewStore(engine))
 
     async with TestPulsarBroker(broker) as br:
         with pytest.raises(ValueError):
             await br.publish(
-                b"{not json", EVENTS_V2, key="c", headers=creada("c").properties()
+                b"{not json",
+                EVENTS_V2,
+                key="c",
+                headers=creada("c").properties()
                 | {"event_type": "campana-pausada", "aggregate_version": "3"},
             )
         [(_, reason)] = settler_of(broker).dead_lettered
@@ -276,7 +287,7 @@ def test_the_projector_subscribes_to_the_v2_event_stream_only_key_shared_where_t
     capabilities: BrokerCapabilities, subscription_type: SubscriptionType
 ) -> None:
     broker = PulsarBroker(capabilities=capabilities)
-    register(broker, engine=None)  # type: ignore[arg-type]  # only declared here
+    register(broker, store=None)  # type: ignore[arg-type]  # only declared here
 
     [sub] = [s for s in broker.subscribers if isinstance(s, PulsarSubscriber)]
     assert sub.prefixed_topics == (EVENTS_V2,)
@@ -289,6 +300,19 @@ def test_the_projector_subscribes_to_the_v2_event_stream_only_key_shared_where_t
 # Real brokers.
 
 
+async def fresh_subscription(real: RealBroker) -> str:
+    """A new subscription on the v2 event stream that starts after what earlier tests left
+    there: this test's projector sees only this test's events."""
+    name = f"projector-{uuid.uuid4().hex[:8]}"
+    async with raw_client(real.url) as client:
+        consumer = await client.subscribe(
+            EVENTS_V2, name, initial_position=pulsar.InitialPosition.Latest,
+            consumer_type=pulsar.ConsumerType.Shared,
+        )
+        await consumer.close()
+    return name
+
+
 def make_broker(real: RealBroker) -> PulsarBroker:
     return PulsarBroker(real.url, capabilities=real.capabilities, graceful_timeout=10)
 
@@ -298,7 +322,7 @@ async def test_the_projector_converges_on_a_real_broker_despite_order_and_duplic
 ) -> None:
     caplog.set_level(logging.INFO, logger="alpes.projector")
     broker = make_broker(real)
-    register(broker, engine, subscription=f"projector-{uuid.uuid4().hex[:8]}")
+    register(broker, SqlViewStore(engine), subscription=await fresh_subscription(real))
     created, activated, *rest = lifecycle(campana_id)
 
     def waited(event: Event) -> bool:
@@ -336,7 +360,7 @@ async def test_a_live_projector_applies_a_campaign_published_in_order_without_wa
     handlers at once."""
     caplog.set_level(logging.INFO, logger="alpes.projector")
     broker = make_broker(real)
-    register(broker, engine, subscription=f"projector-{uuid.uuid4().hex[:8]}")
+    register(broker, SqlViewStore(engine), subscription=await fresh_subscription(real))
     events = lifecycle(campana_id)
 
     await broker.start()
@@ -368,7 +392,7 @@ async def test_a_rebuild_replays_the_stream_into_an_emptied_store(
     stale = creada(f"{campana_id}-stale")
     await apply_event(engine, stale.type, stale.id, stale.version, stale.body)
 
-    applied = await rebuild(real.url, engine, capabilities=real.capabilities)
+    applied = await rebuild(real.url, SqlViewStore(engine), capabilities=real.capabilities)
 
     assert applied >= len(events)
     view = await get_campaign(engine, campana_id)
@@ -386,7 +410,9 @@ async def test_a_rebuild_of_an_empty_stream_leaves_an_empty_store(
     stale = creada(f"c-{uuid.uuid4().hex[:12]}")
     await apply_event(engine, stale.type, stale.id, stale.version, stale.body)
 
-    applied = await rebuild(real.url, engine, capabilities=real.capabilities, topic=topic)
+    applied = await rebuild(
+        real.url, SqlViewStore(engine), capabilities=real.capabilities, topic=topic
+    )
 
     assert applied == 0
     assert await get_campaign(engine, stale.body["campana_id"]) is None
@@ -406,7 +432,9 @@ async def test_a_rebuild_stops_a_campaign_at_a_gap_and_keeps_the_others(
     finally:
         await publisher.stop()
 
-    applied = await rebuild(real.url, engine, capabilities=real.capabilities, topic=topic)
+    applied = await rebuild(
+        real.url, SqlViewStore(engine), capabilities=real.capabilities, topic=topic
+    )
 
     assert applied == 8 + 2
     whole_view, gapped_view = await get_campaign(engine, whole), await get_campaign(engine, gapped)
@@ -438,7 +466,10 @@ async def test_a_rebuild_reads_every_partition_of_a_partitioned_stream(
         await publisher.stop()
 
     applied = await rebuild(
-        apache_pulsar.url, engine, capabilities=apache_pulsar.capabilities, topic=topic
+        apache_pulsar.url,
+        SqlViewStore(engine),
+        capabilities=apache_pulsar.capabilities,
+        topic=topic,
     )
 
     assert applied == 8 * len(campaigns)
@@ -450,7 +481,7 @@ async def test_a_rebuild_reads_every_partition_of_a_partitioned_stream(
 
 def test_a_waiting_event_gets_time_for_its_predecessor_before_it_is_dead_lettered() -> None:
     broker = PulsarBroker()
-    register(broker, engine=None)  # type: ignore[arg-type]  # only declared here
+    register(broker, store=None)  # type: ignore[arg-type]  # only declared here
     sub: Any = broker.subscribers[0]
 
     assert sub._config.dead_letter.max_redeliveries == MAX_REDELIVERIES >= 20

@@ -21,7 +21,7 @@ from tests.support.secure import (
     SERVICE,
     SecureBroker,
 )
-from workers.campaigns.worker import SUBSCRIPTION as COMMANDS_SUBSCRIPTION
+from workers.commands import SUBSCRIPTION as COMMANDS_SUBSCRIPTION
 from workers.permissions import dead_letter_topics
 from workers.projector import SUBSCRIPTION as PROJECTOR_SUBSCRIPTION
 

@@ -13,16 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.engine import create_engine
-from adapters.database.read_store import (
-    ApplyResult,
-    InvalidEvent,
-    OutOfOrder,
-    apply_event,
-    get_campaign,
-    list_campaigns,
-    reset,
-)
+from adapters.database.read_store import apply_event, get_campaign, list_campaigns, reset
 from adapters.database.schema import projected_events
+from application.projection import ApplyResult, InvalidEvent, OutOfOrder
 from tests.support.events import Event, creada, lifecycle, rechazado
 
 

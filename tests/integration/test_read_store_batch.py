@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.engine import create_engine
-from adapters.database.read_store import ApplyResult, InvalidEvent, OutOfOrder, get_campaign
-from adapters.database.read_store_batch import IncomingEvent, apply_events
+from adapters.database.read_store import get_campaign
+from adapters.database.read_store_batch import apply_events
+from application.projection import ApplyResult, IncomingEvent, InvalidEvent, OutOfOrder
 from tests.support.events import Event, creada, lifecycle, rechazado
 
 

@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.engine import create_engine
-from adapters.database.records import OutboxMessage
+from adapters.database.outbox_store import SqlOutboxStore
 from adapters.database.schema import outbox
 from adapters.database.writes import insert_outbox
-from workers.relay import OutboxRelay
+from application.records import OutboxMessage
+from application.relay import OutboxRelay
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ async def test_each_campaigns_events_go_out_in_rounds_in_commit_order(
     await stored(engine, event("a", 3), event("b", 2))
     publisher = ScriptedPublisher()
 
-    assert await OutboxRelay(engine, publisher).relay_once() == 6
+    assert await OutboxRelay(SqlOutboxStore(engine), publisher).relay_once() == 6
 
     # A campaign's next event is sent only after its previous one was confirmed.
     assert publisher.calls == [["a-1", "b-1", "c-1"], ["a-2", "b-2"], ["a-3"]]
@@ -73,7 +74,7 @@ async def test_a_failed_send_holds_back_that_campaign_only_and_the_rest_is_marke
     await stored(engine, event("a", 1), event("b", 1), event("a", 2), event("b", 2))
     await stored(engine, event("a", 3))
     publisher = ScriptedPublisher(failing={"a-2"})
-    relay = OutboxRelay(engine, publisher)
+    relay = OutboxRelay(SqlOutboxStore(engine), publisher)
 
     with pytest.raises(ConnectionError, match="a-2 not stored"):
         await relay.relay_once()

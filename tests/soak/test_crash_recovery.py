@@ -29,7 +29,7 @@ from adapters.embedded_pulsar import EmbeddedPulsar, free_port
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
 from tests.support.brokers import RealBroker
 from tests.support.databases import POSTGRES_SCRIPT, create_database
-from workers.campaigns.worker import SUBSCRIPTION
+from workers.commands import SUBSCRIPTION
 
 from .stream import (
     FINAL_STATE,
@@ -254,7 +254,7 @@ def _verify(
         f"{dict(list(out_of_order.items())[:5])}\n{context}"
     )
     assert settled, f"not quiescent within {QUIESCE_TIMEOUT}s\n{context}"
-    # An outage is ridden out inside the handler (workers/retry.py); a handler that fails
+    # An outage is ridden out inside the handler (application/retry.py); a handler that fails
     # instead gives its message back, spending one of its redeliveries per second of
     # outage, towards the dead-letter topic (and letting later commands overtake it).
     assert not logs.errors, (

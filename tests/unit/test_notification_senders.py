@@ -16,8 +16,9 @@ import pytest
 from pydantic import SecretStr
 
 from adapters.embedded_pulsar import free_port
-from adapters.notifications import LogSender, Notification, NotificationSendError, SmtpSender
-from workers.notifications import build_sender
+from adapters.notifications import LogSender, SmtpSender
+from application.notifications import Notification, NotificationSendError
+from workers.bootstrap import build_sender
 from workers.settings import Settings
 
 

@@ -20,7 +20,7 @@ from adapters.pulsar.delivery import (
 )
 from contracts import properties as p
 
-from ..campaigns import worker as command_worker
+from .. import commands as command_worker
 from .topics import DeadLetterTopic
 
 REDRIVEN_FROM = "redriven_from"  # "<dlq topic>@<message id>" on a redriven copy

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from adapters.pulsar import DeadLetterPolicy
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2, EVENTS_V2
 
+from .. import commands as command_worker
 from .. import notifications, projector
-from ..campaigns import worker as command_worker
 
 ADMIN_SUBSCRIPTION = "alpes-dlq-admin"
 

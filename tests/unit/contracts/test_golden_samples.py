@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from application.commands.incoming import CommandEnvelope, decode
+from application.notifications import describe
 from contracts import v1, v2
 from contracts.catalog import messages
 from contracts.topics import COMMANDS_V2
-from workers.campaigns.incoming import CommandEnvelope, decode
-from workers.notifications import describe
 from workers.projector import decode_event
 
 GOLDEN = Path(__file__).resolve().parents[3] / "contracts" / "golden"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from application.commands.handler import handle_command
+from application.commands.incoming import CommandEnvelope
+from application.commands.memory import InMemoryState as World
 from contracts.examples import example
-from workers.campaigns.handler import handle_command
-from workers.campaigns.incoming import CommandEnvelope
 
-from .fakes import World
 from .test_bad_input_corpus import CORPUS, encode, seeded
 
 V2_SEED: dict[str, Any] = json.loads(example("crear-campana", 2))
@@ -75,29 +75,73 @@ V2_ONLY: list[tuple[str, Any, dict[str, Any], str, str | None]] = [
     ("", ACTIVAR, {}, "MISSING_PROPERTY", "command_type"),
     ("borrar-campana", ACTIVAR, {}, "UNKNOWN_COMMAND", "command_type"),
     ("activar-campana\x00", ACTIVAR, {}, "UNKNOWN_COMMAND", "command_type"),
-    ("crear-campana", V2_SEED | {"campana_id": "c-n", "presupuesto": {"monto": 15000.0,
-     "divisa": "USD"}}, {}, "INVALID_FIELD", "presupuesto.monto"),
-    ("crear-campana", V2_SEED | {"campana_id": "c-n", "presupuesto": {"monto": "1e3",
-     "divisa": "USD"}}, {}, "INVALID_FIELD", "presupuesto.monto"),
-    ("ajustar-presupuesto", {"campana_id": "c-12345", "presupuesto": {"monto": 18000,
-     "divisa": "USD"}}, {}, "INVALID_FIELD", "presupuesto.monto"),
-    ("crear-campana", {**json.loads(example("crear-campana", 1)), "id": "c-v1-shape"},
-     {"key": "c-v1-shape"}, "MISSING_FIELD", "campana_id"),
-    ("activar-campana", ACTIVAR, {"expected_version": "one"}, "INVALID_PROPERTY",
-     "expected_version"),
-    ("activar-campana", ACTIVAR, {"expected_version": "-1"}, "INVALID_PROPERTY",
-     "expected_version"),
-    ("activar-campana", ACTIVAR, {"expected_version": "7"}, "VERSION_CONFLICT",
-     "expected_version"),
-    ("crear-campana", V2_SEED | {"campana_id": "c-n"}, {"expected_version": "3"},
-     "VERSION_CONFLICT", "expected_version"),
-    ("crear-campana", V2_SEED | {"nombre": "Otra"}, {"expected_version": "0"},
-     "VERSION_CONFLICT", "expected_version"),
+    (
+        "crear-campana",
+        V2_SEED | {"campana_id": "c-n", "presupuesto": {"monto": 15000.0, "divisa": "USD"}},
+        {},
+        "INVALID_FIELD",
+        "presupuesto.monto",
+    ),
+    (
+        "crear-campana",
+        V2_SEED | {"campana_id": "c-n", "presupuesto": {"monto": "1e3", "divisa": "USD"}},
+        {},
+        "INVALID_FIELD",
+        "presupuesto.monto",
+    ),
+    (
+        "ajustar-presupuesto",
+        {"campana_id": "c-12345", "presupuesto": {"monto": 18000, "divisa": "USD"}},
+        {},
+        "INVALID_FIELD",
+        "presupuesto.monto",
+    ),
+    (
+        "crear-campana",
+        {**json.loads(example("crear-campana", 1)), "id": "c-v1-shape"},
+        {"key": "c-v1-shape"},
+        "MISSING_FIELD",
+        "campana_id",
+    ),
+    (
+        "activar-campana",
+        ACTIVAR,
+        {"expected_version": "one"},
+        "INVALID_PROPERTY",
+        "expected_version",
+    ),
+    (
+        "activar-campana",
+        ACTIVAR,
+        {"expected_version": "-1"},
+        "INVALID_PROPERTY",
+        "expected_version",
+    ),
+    ("activar-campana", ACTIVAR, {"expected_version": "7"}, "VERSION_CONFLICT", "expected_version"),
+    (
+        "crear-campana",
+        V2_SEED | {"campana_id": "c-n"},
+        {"expected_version": "3"},
+        "VERSION_CONFLICT",
+        "expected_version",
+    ),
+    (
+        "crear-campana",
+        V2_SEED | {"nombre": "Otra"},
+        {"expected_version": "0"},
+        "VERSION_CONFLICT",
+        "expected_version",
+    ),
     ("crear-campana", V2_SEED | {"nombre": "Otra"}, {}, "CAMPAIGN_EXISTS", "campana_id"),
     ("activar-campana", ACTIVAR, {"command_id": "x" * 129}, "INVALID_PROPERTY", "command_id"),
     ("activar-campana", ACTIVAR, {"command_id": "a\x00b"}, "INVALID_PROPERTY", "command_id"),
-    ("activar-campana", ACTIVAR, {"correlation_id": "c" * 200}, "INVALID_PROPERTY",
-     "correlation_id"),
+    (
+        "activar-campana",
+        ACTIVAR,
+        {"correlation_id": "c" * 200},
+        "INVALID_PROPERTY",
+        "correlation_id",
+    ),
     ("activar-campana", ACTIVAR, {"schema_version": "1"}, "UNSUPPORTED_SCHEMA_VERSION", None),
     ("activar-campana", {"campana_id": "c" * 1000}, {}, "INVALID_ID", "campana_id"),
     ("activar-campana", {"campana_id": "c-1\x00"}, {}, "INVALID_ID", "campana_id"),
@@ -126,7 +170,7 @@ async def _rejected(
     world = await seeded()
     before = {k: (c.version, c.estado) for k, c in world.campaigns.items()}
 
-    outcome = await handle_command(v2_envelope(command, body, **changes), world.uow)
+    outcome = await handle_command(v2_envelope(command, body, **changes), world.unit_of_work)
 
     assert outcome.status == "rejected"
     assert outcome.rejection is not None
@@ -146,7 +190,8 @@ async def _rejected(
 async def test_a_matching_expected_version_is_applied() -> None:
     world = await seeded()
     outcome = await handle_command(
-        v2_envelope("activar-campana", ACTIVAR, command_id="a", expected_version="1"), world.uow
+        v2_envelope("activar-campana", ACTIVAR, command_id="a", expected_version="1"),
+        world.unit_of_work,
     )
     assert outcome.status == "applied"
     assert world.campaigns["c-12345"].version == 2
@@ -156,10 +201,10 @@ async def test_a_create_expecting_version_0_is_applied_once() -> None:
     world = World()
     body = V2_SEED | {"campana_id": "c-0"}
     first = await handle_command(
-        v2_envelope("crear-campana", body, command_id="a", expected_version="0"), world.uow
+        v2_envelope("crear-campana", body, command_id="a", expected_version="0"), world.unit_of_work
     )
     again = await handle_command(
-        v2_envelope("crear-campana", body, command_id="b", expected_version="0"), world.uow
+        v2_envelope("crear-campana", body, command_id="b", expected_version="0"), world.unit_of_work
     )
     assert (first.status, again.status) == ("applied", "duplicate")
 
@@ -167,13 +212,18 @@ async def test_a_create_expecting_version_0_is_applied_once() -> None:
 async def test_a_command_sent_on_v1_and_again_on_v2_is_one_command() -> None:
     world = World()
     v1 = CommandEnvelope("crear-campana", "same", "corr", example("crear-campana"))
-    body = json.loads(example("crear-campana", 2)) | {"presupuesto": {"monto": "15000",
-                                                                        "divisa": "USD"}}
+    body = json.loads(example("crear-campana", 2)) | {
+        "presupuesto": {"monto": "15000", "divisa": "USD"}
+    }
     outcomes = [
-        await handle_command(v1, world.uow),
-        await handle_command(v2_envelope("crear-campana", body, command_id="same"), world.uow),
+        await handle_command(v1, world.unit_of_work),
+        await handle_command(
+            v2_envelope("crear-campana", body, command_id="same"), world.unit_of_work
+        ),
         # Another command id, the same data: the campaign exists already, unchanged.
-        await handle_command(v2_envelope("crear-campana", body, command_id="other"), world.uow),
+        await handle_command(
+            v2_envelope("crear-campana", body, command_id="other"), world.unit_of_work
+        ),
     ]
     assert [o.status for o in outcomes] == ["applied", "duplicate", "duplicate"]
 
@@ -181,8 +231,8 @@ async def test_a_command_sent_on_v1_and_again_on_v2_is_one_command() -> None:
 async def test_an_unusable_command_id_keeps_one_stand_in_across_resends() -> None:
     world = await seeded()
     envelope = v2_envelope("activar-campana", ACTIVAR, command_id="x" * 300)
-    first = await handle_command(envelope, world.uow)
-    again = await handle_command(envelope, world.uow)
+    first = await handle_command(envelope, world.unit_of_work)
+    again = await handle_command(envelope, world.unit_of_work)
     assert first.status == "rejected"
     assert again.status == "duplicate"
     assert again.command_id == first.command_id

@@ -2,11 +2,10 @@
 
 import json
 
+from application.commands.handler import handle_command
+from application.commands.incoming import CommandEnvelope
+from application.commands.memory import InMemoryState as World
 from contracts.examples import example
-from workers.campaigns.handler import handle_command
-from workers.campaigns.incoming import CommandEnvelope
-
-from .fakes import World
 
 
 def envelope(command: str, body: bytes, command_id: str) -> CommandEnvelope:
@@ -15,8 +14,9 @@ def envelope(command: str, body: bytes, command_id: str) -> CommandEnvelope:
 
 async def test_an_applied_command_writes_campaign_event_and_record_together() -> None:
     world = World()
-    outcome = await handle_command(envelope("crear-campana", example("crear-campana"), "c1"),
-                                   world.uow)
+    outcome = await handle_command(
+        envelope("crear-campana", example("crear-campana"), "c1"), world.unit_of_work
+    )
     assert outcome.status == "applied"
     assert world.campaigns["c-12345"].version == 1
     [message] = world.messages(1)
@@ -26,7 +26,9 @@ async def test_an_applied_command_writes_campaign_event_and_record_together() ->
 
 async def test_an_event_is_rendered_once_per_version_with_one_event_id() -> None:
     world = World()
-    await handle_command(envelope("crear-campana", example("crear-campana"), "c1"), world.uow)
+    await handle_command(
+        envelope("crear-campana", example("crear-campana"), "c1"), world.unit_of_work
+    )
     [v1] = world.messages(1)
     [v2] = world.messages(2)
     assert v1.topic.endswith(".eventos.campana-creada.v1")
@@ -41,9 +43,12 @@ async def test_an_event_is_rendered_once_per_version_with_one_event_id() -> None
 
 async def test_the_same_command_id_twice_is_one_application() -> None:
     world = World()
-    await handle_command(envelope("crear-campana", example("crear-campana"), "c1"), world.uow)
-    again = await handle_command(envelope("crear-campana", example("crear-campana"), "c1"),
-                                 world.uow)
+    await handle_command(
+        envelope("crear-campana", example("crear-campana"), "c1"), world.unit_of_work
+    )
+    again = await handle_command(
+        envelope("crear-campana", example("crear-campana"), "c1"), world.unit_of_work
+    )
     assert again.status == "duplicate"
     assert len(world.messages(1)) == len(world.messages(2)) == 1
 
@@ -51,14 +56,16 @@ async def test_the_same_command_id_twice_is_one_application() -> None:
 async def test_event_ids_are_derived_from_the_command_id() -> None:
     first, second = World(), World()
     for world in (first, second):
-        await handle_command(envelope("crear-campana", example("crear-campana"), "c1"), world.uow)
+        await handle_command(
+            envelope("crear-campana", example("crear-campana"), "c1"), world.unit_of_work
+        )
     assert first.outbox[0].event_id == second.outbox[0].event_id
 
 
 async def test_a_rejection_writes_only_the_rejection_event_and_record() -> None:
     world = World()
     body = json.dumps({"campana_id": "c-12345"}).encode()
-    outcome = await handle_command(envelope("activar-campana", body, "a1"), world.uow)
+    outcome = await handle_command(envelope("activar-campana", body, "a1"), world.unit_of_work)
     assert outcome.status == "rejected"
     assert world.campaigns == {}
     [message] = world.messages(1)
@@ -70,7 +77,7 @@ async def test_a_rejection_writes_only_the_rejection_event_and_record() -> None:
 async def test_an_oversized_body_is_rejected_before_decoding_and_dead_lettered() -> None:
     world = World()
     body = b'{"campana_id": "' + b"x" * (300 * 1024) + b'"}'
-    outcome = await handle_command(envelope("activar-campana", body, "big"), world.uow)
+    outcome = await handle_command(envelope("activar-campana", body, "big"), world.unit_of_work)
     assert outcome.rejection is not None
     assert outcome.rejection.reason == "PAYLOAD_TOO_LARGE"
     assert outcome.rejection.dead_letter is True
@@ -78,26 +85,33 @@ async def test_an_oversized_body_is_rejected_before_decoding_and_dead_lettered()
 
 async def test_reusing_a_command_id_for_another_command_type_is_rejected() -> None:
     world = World()
-    await handle_command(envelope("crear-campana", example("crear-campana"), "same"), world.uow)
+    await handle_command(
+        envelope("crear-campana", example("crear-campana"), "same"), world.unit_of_work
+    )
     body = json.dumps({"campana_id": "c-12345"}).encode()
-    outcome = await handle_command(envelope("activar-campana", body, "same"), world.uow)
+    outcome = await handle_command(envelope("activar-campana", body, "same"), world.unit_of_work)
     assert outcome.rejection is not None
     assert outcome.rejection.reason == "COMMAND_ID_REUSED"
     assert world.campaigns["c-12345"].estado.value == "draft"
 
 
 async def test_with_v1_events_turned_off_only_the_v2_stream_gets_them() -> None:
-    from workers.campaigns.render import EventRenderer
+    from application.commands.render import EventRenderer
 
     world = World()
-    await handle_command(envelope("crear-campana", example("crear-campana"), "c1"), world.uow,
-                         EventRenderer(v1=False))
+    await handle_command(
+        envelope("crear-campana", example("crear-campana"), "c1"),
+        world.unit_of_work,
+        EventRenderer(v1=False),
+    )
     body = json.dumps({"campana_id": "c-none"}).encode()
-    await handle_command(envelope("activar-campana", body, "a1"), world.uow,
-                         EventRenderer(v1=False))
+    await handle_command(
+        envelope("activar-campana", body, "a1"), world.unit_of_work, EventRenderer(v1=False)
+    )
     assert world.messages(1) == []
     assert [m.properties["event_type"] for m in world.messages(2)] == [
-        "campana-creada", "comando-rechazado"
+        "campana-creada",
+        "comando-rechazado",
     ]
 
 

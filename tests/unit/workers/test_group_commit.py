@@ -5,8 +5,8 @@ from collections.abc import Sequence
 
 import pytest
 
+from application.group_commit import GroupCommit
 from tests.support.waiting import eventually
-from workers.group_commit import GroupCommit
 
 
 class Recorder:

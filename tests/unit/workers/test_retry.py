@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from workers.retry import retry_transient, retry_transient_each
+from application.retry import retry_transient, retry_transient_each
 
 
 class Transient(Exception):

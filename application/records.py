@@ -1,7 +1,10 @@
-"""What the command side writes besides the aggregate: outbox messages and command records."""
+"""What the command side writes besides the aggregate (outbox messages, command records),
+and what a batch reads before its commands are applied."""
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from domain import Campana
 
 CommandStatus = Literal["applied", "rejected"]
 
@@ -39,3 +42,12 @@ class PendingMessage:
 
     seq: int
     message: OutboxMessage = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a batch of commands needs, read in one go before any is applied."""
+
+    commands: dict[str, CommandRecord]  # command id -> its record
+    campaigns: dict[str, Campana]  # each with the version read
+    creations: dict[str, CommandRecord]  # campaign id -> the command that created it

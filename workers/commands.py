@@ -18,19 +18,17 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 
-from faststream._internal.context.repository import ContextRepo
+from faststream import ContextRepo
 
-from adapters.database.errors import is_transient
 from adapters.pulsar import DeadLetterPolicy, Delivery, PulsarBroker, SubscriptionType
 from adapters.pulsar.decoders import raw_body
 from adapters.pulsar.message import current_batch
+from application.commands.batch import BatchingProcessor
+from application.commands.handler import Outcome
+from application.commands.incoming import CommandEnvelope, IncomingCommand, decode
+from application.retry import DEFAULT_BUDGET, retry_transient_each
 from contracts import properties as p
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
-
-from ..retry import DEFAULT_BUDGET, retry_transient_each
-from .batch import BatchingProcessor, KeyHeld
-from .handler import Outcome
-from .incoming import CommandEnvelope, IncomingCommand, decode
 
 log = logging.getLogger("alpes.commands")
 
@@ -125,12 +123,12 @@ def _handler(
         results = await retry_transient_each(
             processor.submit_many,
             commands,
-            _retriable,
+            processor.retriable,
             what=f"{title_of(name, contract)} batch of {len(commands)}",
             budget=budget,
         )
         for delivery, command, result in zip(deliveries, commands, results, strict=True):
-            await _settle(delivery, command, result)
+            await _settle(delivery, command, result, processor.retriable)
 
     handle.__name__ = handle.__qualname__ = f"handle_{(name or 'v2').replace('-', '_')}"
     return handle
@@ -140,12 +138,11 @@ def title_of(name: str | None, contract: int) -> str:
     return f"{name or 'comandos'}.v{contract}"
 
 
-def _retriable(error: BaseException) -> bool:
-    return isinstance(error, KeyHeld) or is_transient(error)
-
-
 async def _settle(
-    delivery: Delivery, command: IncomingCommand, result: Outcome | BaseException
+    delivery: Delivery,
+    command: IncomingCommand,
+    result: Outcome | BaseException,
+    retriable: Callable[[BaseException], bool],
 ) -> None:
     """Applied, duplicate and rejected commands are acknowledged (a rejection is an
     outcome, with its event); unparseable ones are dead-lettered too. A command still
@@ -153,7 +150,7 @@ async def _settle(
     name, command_id = command.command_type, command.command_id
     if isinstance(result, BaseException):
         delivery.failure = result
-        if _retriable(result):
+        if retriable(result):
             log.warning("%s %s: %s; given back", name, command_id, result)
             await delivery.nack()
         else:

@@ -14,54 +14,28 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from adapters.database import outbox_store
-from adapters.database.records import OutboxMessage, PendingMessage
-from adapters.pulsar import OutgoingMessage, PulsarBroker
 from contracts.properties import SCHEMA_VERSION
+
+from .ports import EventPublisher, OutboxStore
+from .records import PendingMessage
 
 log = logging.getLogger("alpes.relay")
 
 LEASE = "outbox-relay"
 
 
-class EventPublisher(Protocol):
-    async def publish_events(
-        self, messages: Sequence[OutboxMessage]
-    ) -> list[BaseException | None]:
-        """Send all at once; per message, None once stored or why it was not."""
-        ...
-
-
-class BrokerEventPublisher:
-    """Publishes outbox rows through the Pulsar broker adapter, bytes as stored."""
-
-    def __init__(self, broker: PulsarBroker) -> None:
-        self._broker = broker
-
-    async def publish_events(
-        self, messages: Sequence[OutboxMessage]
-    ) -> list[BaseException | None]:
-        results = await self._broker.send_many(
-            [OutgoingMessage(m.topic, m.payload, m.properties, m.key) for m in messages]
-        )
-        return [r if isinstance(r, BaseException) else None for r in results]
-
-
 class OutboxRelay:
     def __init__(
         self,
-        engine: AsyncEngine,
+        store: OutboxStore,
         publisher: EventPublisher,
         *,
         batch_size: int = 500,
         idle_interval: float = 0.01,
         lease_ttl: float = 10.0,
     ) -> None:
-        self._engine = engine
+        self._store = store
         self._publisher = publisher
         self._batch_size = batch_size
         self._idle_interval = idle_interval
@@ -76,9 +50,7 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 if loop.time() >= renew_at:
-                    if not await outbox_store.hold_lease(
-                        self._engine, LEASE, self.owner, self._lease_ttl
-                    ):
+                    if not await self._store.hold_lease(LEASE, self.owner, self._lease_ttl):
                         await _wait(stop, self._lease_ttl / 3)
                         continue
                     renew_at = loop.time() + self._lease_ttl / 3
@@ -94,7 +66,7 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
-        pending = await outbox_store.fetch_pending(self._engine, self._batch_size)
+        pending = await self._store.fetch_pending(self._batch_size)
         if not pending:
             return 0
         sent: list[int] = []
@@ -109,7 +81,7 @@ class OutboxRelay:
                     sent.append(row.seq)
                 else:
                     failed[_stream(row)] = error
-        await outbox_store.mark_published(self._engine, sent)
+        await self._store.mark_published(sent)
         self.published += len(sent)
         if failed:
             raise next(iter(failed.values()))

@@ -15,12 +15,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import pydantic
+import pydantic_core
 
 from contracts import v1, v2
-from contracts.topics import COMMAND_NAMES
-from domain import AjustarPresupuesto, Comando, CrearCampana, DomainError
+from contracts.topics import COMMAND_NAMES, CREAR_CAMPANA
+from domain import (
+    AgregarParticipante,
+    AjustarPresupuesto,
+    Comando,
+    CrearCampana,
+    DatosParticipante,
+    DomainError,
+)
 from domain.validation import mostrar, validar_id
 
 from .rejection import Rejection
@@ -31,7 +38,6 @@ log = logging.getLogger("alpes.commands")
 MAX_BODY_BYTES = 256 * 1024
 # command_id and correlation_id are stored: they must fit the command log's columns.
 MAX_PROPERTY_LENGTH = 128
-CREATE = "crear-campana"
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _INVALID_ID_NAMESPACE = uuid.UUID("8f6c2f8e-55a1-4f0e-9d0c-6a3b1b7e4c21")
@@ -71,7 +77,7 @@ class IncomingCommand:
 
     def field(self, name: str | None) -> str | None:
         """A domain field name as this command's contract spells it."""
-        if name == "id" and self.contract == 2 and self.command_type == CREATE:
+        if name == "id" and self.contract == 2 and self.command_type == CREAR_CAMPANA:
             return "campana_id"
         return name
 
@@ -230,14 +236,26 @@ def _storable_type(command_type: str) -> str:
 def fingerprint(command: Comando) -> str:
     """The same data gives the same fingerprint, whatever the contract version and however
     an amount is written (15000.00 is 15000)."""
-    if isinstance(command, CrearCampana | AjustarPresupuesto):
+    if isinstance(command, CrearCampana):
+        command = dataclasses.replace(
+            command,
+            monto=command.monto.normalize(),
+            participantes=tuple(_canonical(x) for x in command.participantes),
+        )
+    elif isinstance(command, AjustarPresupuesto):
         command = dataclasses.replace(command, monto=command.monto.normalize())
-    data = orjson.dumps(
-        {"type": type(command).__name__, "command": command},
-        default=str,
-        option=orjson.OPT_SORT_KEYS,
-    )
+    elif isinstance(command, AgregarParticipante):
+        command = dataclasses.replace(command, participante=_canonical(command.participante))
+    data = pydantic_core.to_json({"type": type(command).__name__, "command": command}, fallback=str)
     return digest(data)
+
+
+def _canonical(participante: DatosParticipante) -> DatosParticipante:
+    """A profile map in key order: the order a producer wrote it in means nothing."""
+    perfil = participante.informacion_perfil
+    if isinstance(perfil, str):
+        return participante
+    return dataclasses.replace(participante, informacion_perfil=dict(sorted(perfil.items())))
 
 
 def digest(data: bytes) -> str:

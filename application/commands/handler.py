@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from adapters.database.errors import ConcurrencyError
-from adapters.database.records import CommandRecord
+from application.errors import ConcurrencyError
+from application.records import CommandRecord
 from domain import (
     ActivarCampana,
     AgregarParticipante,

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from adapters.database.records import OutboxMessage
+from application.records import OutboxMessage
 from contracts import properties as p
 from contracts import v1, v2
 from contracts.topics import EVENTS_V2, event_topic
