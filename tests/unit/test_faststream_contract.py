@@ -40,6 +40,7 @@ USED_INTERNALS = [
     ("faststream._internal.logger", "make_logger_state"),
     ("faststream._internal.logger.logging", "get_broker_logger"),
     ("faststream._internal.middlewares", "BaseMiddleware"),
+    ("faststream._internal.parser", "BatchCodecProto"),
     ("faststream._internal.parser", "DefaultCodec"),
     ("faststream._internal.producer", "ProducerProto"),
     ("faststream._internal.testing.broker", "TestBroker"),

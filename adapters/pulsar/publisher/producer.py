@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import pulsar
 import pulsar.asyncio
 from faststream._internal.endpoint.utils import ParserComposition
-from faststream._internal.parser import DefaultCodec
+from faststream._internal.parser import BatchCodecProto, DefaultCodec
 from faststream._internal.producer import ProducerProto
 from faststream.exceptions import FeatureNotSupportedException, IncorrectState
 from typing_extensions import override
@@ -43,6 +43,17 @@ class OutgoingMessage:
     payload: bytes
     properties: dict[str, str]
     key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedMessage:
+    """One body of a publish, encoded: what is handed to the client's send."""
+
+    payload: bytes
+    properties: dict[str, str]
+    key: str | None
+    sequence_id: int | None
+    event_time: datetime | None
 
 
 def _millis(moment: datetime) -> int:
@@ -128,31 +139,29 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
 
     @override
     async def publish(self, cmd: PulsarPublishCommand) -> pulsar.MessageId:
-        payload, properties = await self._encode(cmd.body, cmd)
+        message = await self.encode(cmd)
         if cmd.is_delayed:
             self._capabilities.require_delayed_delivery()
         producer = await self._producer(cmd.destination, cmd.producer_name)
         async with self._in_flight:
-            return await self._send(producer, cmd, payload, properties, cmd.key, cmd.sequence_id)
+            return await self._send(producer, cmd, message)
 
     @override
     async def publish_batch(self, cmd: PulsarPublishCommand) -> list[pulsar.MessageId]:
-        """Send every body with many sends in flight; the broker stores them in order."""
+        """Send every body with many sends in flight; the broker stores them in order.
+
+        The bodies are encoded together, by the codec's ``encode_batch`` when it has one
+        (FastStream's batch codec), else one by one with its ``encode``."""
         if cmd.is_delayed:
             self._capabilities.require_delayed_delivery()
+        messages = await self.encode_batch(cmd)
         producer = await self._producer(cmd.destination, cmd.producer_name)
         sends: list[asyncio.Task[pulsar.MessageId]] = []
         try:
-            for body in cmd.batch_bodies:
-                key, sequence_id = cmd.key, cmd.sequence_id
-                if isinstance(body, PulsarResponse):
-                    key, sequence_id = body.key or key, body.sequence_id
-                payload, properties = await self._encode(body, cmd)
+            for message in messages:
                 await self._in_flight.acquire()
                 # Tasks start in creation order, so send_async is called in that order.
-                task = asyncio.ensure_future(
-                    self._send(producer, cmd, payload, properties, key, sequence_id)
-                )
+                task = asyncio.ensure_future(self._send(producer, cmd, message))
                 task.add_done_callback(lambda _: self._in_flight.release())
                 sends.append(task)
         finally:
@@ -234,40 +243,48 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         )
         raise FeatureNotSupportedException(msg)
 
-    async def _encode(self, body: Any, cmd: PulsarPublishCommand) -> tuple[bytes, dict[str, str]]:
-        headers = dict(cmd.headers)
-        correlation_id = cmd.correlation_id
-        if isinstance(body, PulsarResponse):
-            headers |= body.headers
-            correlation_id = body.correlation_id or correlation_id
-            body = body.body
+    async def encode(self, cmd: PulsarPublishCommand) -> EncodedMessage:
+        """The command's one body, encoded with the codec, and its properties."""
+        body, options = _unwrap(cmd.body, cmd)
         payload, content_type = await self.codec.encode(body, self.serializer)
-        properties = {str(k): str(v) for k, v in headers.items()}
-        if content_type:
-            properties[CONTENT_TYPE] = content_type
-        if correlation_id:
-            properties[CORRELATION_ID] = correlation_id
-        if cmd.reply_to:
-            properties[REPLY_TO] = cmd.reply_to
-        return payload, properties
+        return options.encoded(payload, content_type)
+
+    async def encode_batch(self, cmd: PulsarPublishCommand) -> list[EncodedMessage]:
+        """Every body of a batch command, encoded in order: in one call to the codec's
+        ``encode_batch`` when it is a batch codec, else one by one."""
+        unwrapped = [_unwrap(body, cmd) for body in cmd.batch_bodies]
+        bodies = [body for body, _ in unwrapped]
+        encoded: Sequence[tuple[bytes, str | None]]
+        if isinstance(self.codec, BatchCodecProto):
+            encoded = await self.codec.encode_batch(bodies, self.serializer)
+            if len(encoded) != len(bodies):
+                msg = (
+                    f"{type(self.codec).__name__}.encode_batch returned {len(encoded)} "
+                    f"messages for {len(bodies)} bodies: it must return one (payload, "
+                    "content type) per body, in the order given."
+                )
+                raise ValueError(msg)
+        else:
+            encoded = [await self.codec.encode(body, self.serializer) for body in bodies]
+        return [
+            options.encoded(payload, content_type)
+            for (_, options), (payload, content_type) in zip(unwrapped, encoded, strict=True)
+        ]
 
     async def _send(
         self,
         producer: pulsar.asyncio.Producer,
         cmd: PulsarPublishCommand,
-        payload: bytes,
-        properties: dict[str, str],
-        key: str | None,
-        sequence_id: int | None,
+        message: EncodedMessage,
     ) -> pulsar.MessageId:
         try:
             return await producer.send(
-                payload,
-                properties=properties,
-                partition_key=key,
+                message.payload,
+                properties=message.properties,
+                partition_key=message.key,
                 ordering_key=cmd.ordering_key,
-                sequence_id=sequence_id,
-                event_timestamp=_millis(cmd.event_time) if cmd.event_time else None,
+                sequence_id=message.sequence_id,
+                event_timestamp=_millis(message.event_time) if message.event_time else None,
                 deliver_after=cmd.deliver_after,
                 deliver_at=_millis(cmd.deliver_at) if cmd.deliver_at else None,
             )
@@ -322,3 +339,45 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         if error.error() in _PRODUCER_GONE:
             for batching in (True, False):
                 self._producers.pop((topic, name, batching), None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """A body's Pulsar options: the command's, overridden by its PulsarResponse's."""
+
+    headers: dict[str, Any]
+    correlation_id: str | None
+    reply_to: str
+    key: str | None
+    sequence_id: int | None
+    event_time: datetime | None
+
+    def encoded(self, payload: bytes, content_type: str | None) -> EncodedMessage:
+        properties = {str(k): str(v) for k, v in self.headers.items()}
+        if content_type:
+            properties[CONTENT_TYPE] = content_type
+        if self.correlation_id:
+            properties[CORRELATION_ID] = self.correlation_id
+        if self.reply_to:
+            properties[REPLY_TO] = self.reply_to
+        return EncodedMessage(payload, properties, self.key, self.sequence_id, self.event_time)
+
+
+def _unwrap(body: Any, cmd: PulsarPublishCommand) -> tuple[Any, _Options]:
+    if isinstance(body, PulsarResponse):
+        return body.body, _Options(
+            headers=cmd.headers | body.headers,
+            correlation_id=body.correlation_id or cmd.correlation_id,
+            reply_to=cmd.reply_to,
+            key=body.key or cmd.key,
+            sequence_id=body.sequence_id if body.sequence_id is not None else cmd.sequence_id,
+            event_time=body.event_time or cmd.event_time,
+        )
+    return body, _Options(
+        headers=dict(cmd.headers),
+        correlation_id=cmd.correlation_id,
+        reply_to=cmd.reply_to,
+        key=cmd.key,
+        sequence_id=cmd.sequence_id,
+        event_time=cmd.event_time,
+    )
