@@ -70,7 +70,12 @@ def test_subscriber_usecase_keeps_the_hooks_the_subscriber_overrides() -> None:
 
 
 def test_test_broker_keeps_the_hooks_the_test_broker_implements() -> None:
-    for hook in ("_fake_connect", "_patch_producer", "create_publisher_fake_subscriber"):
+    for hook in (
+        "_fake_connect",
+        "_fake_close",
+        "_patch_producer",
+        "create_publisher_fake_subscriber",
+    ):
         assert hasattr(TestBroker, hook), hook
 
 
