@@ -238,8 +238,10 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
     @override
     async def request(self, cmd: PulsarPublishCommand) -> Any:
         msg = (
-            "Request/reply is not supported by the Pulsar broker: publish a command "
-            "and consume its outcome event instead."
+            f"Request/reply is not supported by the Pulsar broker (request to "
+            f"{cmd.destination!r}): Pulsar's protocol has no reply-to, and this service "
+            "communicates by commands and outcome events. Publish the command with a "
+            "correlation_id and consume the outcome event that carries it back instead."
         )
         raise FeatureNotSupportedException(msg)
 
