@@ -23,6 +23,7 @@ from .message import PulsarMessage
 from .options import DeadLetterPolicy, InitialPosition, SubscriptionType
 from .publisher.producer import OutgoingMessage
 from .publisher.usecase import PulsarPublisher
+from .reader import PulsarReader, ReadMessage
 from .response import PulsarResponse
 from .router import PulsarRouter
 from .security import PulsarSecurity
@@ -46,10 +47,12 @@ __all__ = (
     "PulsarBroker",
     "PulsarMessage",
     "PulsarPublisher",
+    "PulsarReader",
     "PulsarResponse",
     "PulsarRouter",
     "PulsarSecurity",
     "PulsarSubscriber",
+    "ReadMessage",
     "SubscriptionType",
     "TestPulsarBroker",
 )
