@@ -36,6 +36,7 @@ from .errors import (
     PublishDeniedError,
     PublishError,
     PulsarAdapterError,
+    TopicNotFoundError,
 )
 from .message import PulsarBatchMessage, PulsarMessage, current_batch, current_message
 from .options import DeadLetterPolicy, InitialPosition, SubscriptionType
@@ -86,6 +87,7 @@ __all__ = (
     "Receiver",
     "SubscriptionType",
     "TestPulsarBroker",
+    "TopicNotFoundError",
     "current_batch",
     "current_message",
     "raw_body",

@@ -31,7 +31,7 @@ import pulsar.asyncio
 
 from .capabilities import APACHE_PULSAR, BrokerCapabilities
 from .delivery import RawMessage
-from .errors import AccessDeniedError
+from .errors import AccessDeniedError, TopicNotFoundError
 from .handshake import connect_failure
 from .options import InitialPosition
 from .security import PulsarSecurity
@@ -145,8 +145,9 @@ class PulsarReader:
 
     async def open(self) -> None:
         """Open one reader per partition. Raises BrokerUnavailableError (or
-        ConnectionRefusedByBrokerError) when the broker cannot be reached, and
-        AccessDeniedError when it refuses this role the topic."""
+        ConnectionRefusedByBrokerError) when the broker cannot be reached,
+        AccessDeniedError when it refuses this role the topic, and TopicNotFoundError
+        when there is no such topic."""
         if self._client is not None:
             return
         self._closed = False
@@ -184,6 +185,8 @@ class PulsarReader:
             except pulsar.asyncio.PulsarException as error:
                 if error.error() == pulsar.Result.AuthorizationError:
                     raise AccessDeniedError("read", topic, self._security.role, error) from error
+                if error.error() == pulsar.Result.TopicNotFound:
+                    raise TopicNotFoundError(self.url, topic, error) from error
                 raise await self._unreachable(error) from error
             except TimeoutError as error:
                 raise await self._unreachable(error) from error

@@ -131,3 +131,15 @@ async def test_a_reader_reads_and_follows_every_partition_of_a_partitioned_topic
             mine = [int(m.payload) for m in got if m.key == key]
             assert mine == sorted(mine), f"{key} out of order"
     assert len({m.partition for m in backlog}) == 3, "not every partition was read"
+
+
+async def test_a_reader_on_a_topic_in_no_namespace_says_the_topic_is_missing(
+    apache_pulsar: RealBroker,
+) -> None:
+    from adapters.pulsar import PulsarReader, TopicNotFoundError
+
+    topic = "persistent://public/no-such-namespace/events"
+    with pytest.raises(TopicNotFoundError, match="check the name, or create it first") as missing:
+        async with PulsarReader(apache_pulsar.url, topic, connect_timeout=5):
+            pass
+    assert topic in str(missing.value)
