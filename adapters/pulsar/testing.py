@@ -27,7 +27,8 @@ from .broker.broker import PulsarBroker
 from .delivery import Delivery, DeliveryBatch, RawMessage
 from .fakes import FakeClient, FakeConsumer, FakeMessage, FakeMessageId, RecordingSettler
 from .options import DeadLetterPolicy
-from .publisher.producer import EncodedMessage, OutgoingMessage, PulsarProducer
+from .publisher.encoding import EncodedMessage
+from .publisher.producer import OutgoingMessage, PulsarProducer
 from .publisher.usecase import PulsarPublisher
 from .response import PulsarPublishCommand
 from .subscriber.usecase import PulsarSubscriber

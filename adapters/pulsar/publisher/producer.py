@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import pulsar
 import pulsar.asyncio
 from faststream._internal.endpoint.utils import ParserComposition
-from faststream._internal.parser import BatchCodecProto, DefaultCodec
+from faststream._internal.parser import DefaultCodec
 from faststream._internal.producer import ProducerProto
 from faststream.exceptions import FeatureNotSupportedException, IncorrectState
 from typing_extensions import override
@@ -23,8 +23,9 @@ from typing_extensions import override
 from .. import native
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
 from ..errors import PublishDeniedError, PublishError
-from ..parser import CONTENT_TYPE, CORRELATION_ID, REPLY_TO, PulsarParser
-from ..response import PulsarPublishCommand, PulsarResponse
+from ..parser import PulsarParser
+from ..response import PulsarPublishCommand
+from .encoding import EncodedMessage, encode, encode_batch
 
 if TYPE_CHECKING:
     from fast_depends.library.serializer import SerializerProto
@@ -43,17 +44,6 @@ class OutgoingMessage:
     payload: bytes
     properties: dict[str, str]
     key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EncodedMessage:
-    """One body of a publish, encoded: what is handed to the client's send."""
-
-    payload: bytes
-    properties: dict[str, str]
-    key: str | None
-    sequence_id: int | None
-    event_time: datetime | None
 
 
 def _millis(moment: datetime) -> int:
@@ -247,31 +237,12 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
 
     async def encode(self, cmd: PulsarPublishCommand) -> EncodedMessage:
         """The command's one body, encoded with the codec, and its properties."""
-        body, options = _unwrap(cmd.body, cmd)
-        payload, content_type = await self.codec.encode(body, self.serializer)
-        return options.encoded(payload, content_type)
+        return await encode(cmd, self.codec, self.serializer)
 
     async def encode_batch(self, cmd: PulsarPublishCommand) -> list[EncodedMessage]:
         """Every body of a batch command, encoded in order: in one call to the codec's
         ``encode_batch`` when it is a batch codec, else one by one."""
-        unwrapped = [_unwrap(body, cmd) for body in cmd.batch_bodies]
-        bodies = [body for body, _ in unwrapped]
-        encoded: Sequence[tuple[bytes, str | None]]
-        if isinstance(self.codec, BatchCodecProto):
-            encoded = await self.codec.encode_batch(bodies, self.serializer)
-            if len(encoded) != len(bodies):
-                msg = (
-                    f"{type(self.codec).__name__}.encode_batch returned {len(encoded)} "
-                    f"messages for {len(bodies)} bodies: it must return one (payload, "
-                    "content type) per body, in the order given."
-                )
-                raise ValueError(msg)
-        else:
-            encoded = [await self.codec.encode(body, self.serializer) for body in bodies]
-        return [
-            options.encoded(payload, content_type)
-            for (_, options), (payload, content_type) in zip(unwrapped, encoded, strict=True)
-        ]
+        return await encode_batch(cmd, self.codec, self.serializer)
 
     async def _send(
         self,
@@ -342,44 +313,3 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
             for batching in (True, False):
                 self._producers.pop((topic, name, batching), None)
 
-
-@dataclass(frozen=True, slots=True)
-class _Options:
-    """A body's Pulsar options: the command's, overridden by its PulsarResponse's."""
-
-    headers: dict[str, Any]
-    correlation_id: str | None
-    reply_to: str
-    key: str | None
-    sequence_id: int | None
-    event_time: datetime | None
-
-    def encoded(self, payload: bytes, content_type: str | None) -> EncodedMessage:
-        properties = {str(k): str(v) for k, v in self.headers.items()}
-        if content_type:
-            properties[CONTENT_TYPE] = content_type
-        if self.correlation_id:
-            properties[CORRELATION_ID] = self.correlation_id
-        if self.reply_to:
-            properties[REPLY_TO] = self.reply_to
-        return EncodedMessage(payload, properties, self.key, self.sequence_id, self.event_time)
-
-
-def _unwrap(body: Any, cmd: PulsarPublishCommand) -> tuple[Any, _Options]:
-    if isinstance(body, PulsarResponse):
-        return body.body, _Options(
-            headers=cmd.headers | body.headers,
-            correlation_id=body.correlation_id or cmd.correlation_id,
-            reply_to=cmd.reply_to,
-            key=body.key or cmd.key,
-            sequence_id=body.sequence_id if body.sequence_id is not None else cmd.sequence_id,
-            event_time=body.event_time or cmd.event_time,
-        )
-    return body, _Options(
-        headers=dict(cmd.headers),
-        correlation_id=cmd.correlation_id,
-        reply_to=cmd.reply_to,
-        key=cmd.key,
-        sequence_id=cmd.sequence_id,
-        event_time=cmd.event_time,
-    )
