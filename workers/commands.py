@@ -18,11 +18,15 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 
-from faststream import ContextRepo
-
-from adapters.pulsar import DeadLetterPolicy, Delivery, PulsarBroker, SubscriptionType
-from adapters.pulsar.decoders import raw_body
-from adapters.pulsar.message import current_batch
+from adapters.pulsar import (
+    ContextRepo,
+    DeadLetterPolicy,
+    Delivery,
+    PulsarBroker,
+    SubscriptionType,
+    current_batch,
+    raw_body,
+)
 from application.commands.batch import BatchingProcessor
 from application.commands.handler import Outcome
 from application.commands.incoming import CommandEnvelope, IncomingCommand, decode
@@ -149,13 +153,12 @@ async def _settle(
     failing for an outage is given back; one failing for any other reason, dead-lettered."""
     name, command_id = command.command_type, command.command_id
     if isinstance(result, BaseException):
-        delivery.failure = result
         if retriable(result):
             log.warning("%s %s: %s; given back", name, command_id, result)
-            await delivery.nack()
+            await delivery.nack(error=result)
         else:
             log.error("%s %s failed; dead-lettered", name, command_id, exc_info=result)
-            await delivery.reject("failed")
+            await delivery.reject("failed", error=result)
     elif result.rejection is None:
         log.info("%s %s: %s", name, command_id, result.status)
         await delivery.ack()

@@ -16,12 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from faststream import ContextRepo
 from faststream.exceptions import RejectMessage
 
-from adapters.pulsar import PulsarBroker, PulsarMessage
-from adapters.pulsar.decoders import raw_body
-from adapters.pulsar.message import current_message
+from adapters.pulsar import ContextRepo, PulsarBroker, PulsarMessage, current_message, raw_body
 from application.notifications import (
     NotificationSender,
     RecentIds,

@@ -13,20 +13,19 @@ campaign's events by version and apply them to an emptied read store.
 import logging
 from collections.abc import Awaitable, Callable
 
-import pulsar
-import pulsar.asyncio
-from faststream import ContextRepo
 from faststream.exceptions import NackMessage, RejectMessage
 
 from adapters.pulsar import (
     BrokerCapabilities,
+    ContextRepo,
     DeadLetterPolicy,
     PulsarBroker,
+    PulsarReader,
     PulsarSecurity,
     SubscriptionType,
+    current_message,
+    raw_body,
 )
-from adapters.pulsar.decoders import raw_body
-from adapters.pulsar.message import current_message
 from application.ports import ViewStore
 from application.projection import IncomingEvent, InvalidEvent, OutOfOrder, decode_event
 from application.projector import BatchingProjector, replay
@@ -110,44 +109,15 @@ async def rebuild(
     The stream is read before the store is emptied, so an unreachable broker leaves the
     view as it was. A campaign whose history has a gap (an event missing from the stream)
     stops at the gap, with a warning."""
-    auth = (security or PulsarSecurity()).client_kwargs(url)
-    client = pulsar.asyncio.Client(url, logger=logging.getLogger("pulsar.client"), **auth)
-    try:
-        events = []
-        for partition in await client.get_topic_partitions(topic):
-            events.extend(await _read_topic(client, partition, capabilities))
-    finally:
-        await client.close()
-    return await replay(store, events)
-
-
-async def _read_topic(
-    client: pulsar.asyncio.Client, topic: str, capabilities: BrokerCapabilities
-) -> list[IncomingEvent]:
-    """Every event of one topic (or partition), from the first message kept."""
-    reader = await client.create_reader(topic, pulsar.MessageId.earliest)
+    async with PulsarReader(
+        url, topic, security=security, capabilities=capabilities
+    ) as reader:
+        messages = await reader.read_all()
     events: list[IncomingEvent] = []
-    try:
-        # read_next is awaited only when a message is known to be there: a pending
-        # read_next must never be cancelled (the client would lose the message).
-        while await _has_message(reader, capabilities):
-            message = await reader.read_next()
-            try:
-                events.append(decode_event(message.data(), message.properties()))
-            except ValueError as invalid:  # InvalidEvent, or a body that is not JSON
-                log.warning("rebuild: skipped message %s of %s: %s", message.message_id(),
-                            topic, invalid)
-    finally:
-        await reader.close()
-    return events
-
-
-async def _has_message(reader: pulsar.asyncio.Reader, capabilities: BrokerCapabilities) -> bool:
-    try:
-        available: bool = await reader.has_message_available()
-    except pulsar.asyncio.PulsarException as e:
-        # pulsar-lite answers "Topic has no messages" (UnknownError) for an empty topic.
-        if capabilities.reader_fails_on_empty_topic and e.error() == pulsar.Result.UnknownError:
-            return False
-        raise
-    return available
+    for message in messages:
+        try:
+            events.append(decode_event(message.payload, message.properties))
+        except ValueError as invalid:  # InvalidEvent, or a body that is not JSON
+            log.warning("rebuild: skipped message %s of %s: %s",
+                        message.message.message_id(), message.partition, invalid)
+    return await replay(store, events)

@@ -1,34 +1,26 @@
 """The live event view (the seed's `ui`), behind `alpes events tail`.
 
-A Reader on the v2 event stream (one per partition when it is partitioned), from the
-first message kept or from now on, merged as the messages arrive. Readers keep no
-subscription and acknowledge nothing: watching changes nothing for the workers. A
-pending ``read_next()`` is never cancelled (pulsar-client would deliver the next message
-into the cancelled future and lose it); one read per reader stays pending across waits,
-as ``adapters.pulsar.receiver`` does for consumers.
+The adapter's reader on the v2 event stream (every partition when it is partitioned),
+from the first message kept or from now on, merged as the messages arrive. Readers keep
+no subscription and acknowledge nothing: watching changes nothing for the workers.
 """
 
 import asyncio
-import contextlib
 import inspect
 import json
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import pulsar
-import pulsar.asyncio
 from pydantic import ValidationError
 
-from adapters.pulsar import BrokerUnavailableError, PulsarSecurity
+from adapters.pulsar import InitialPosition, PulsarReader, PulsarSecurity
 from application.notifications import describe, occurred_at
 from contracts import properties as p
 from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from contracts.v2.events import EVENTS
 
-_LOG = logging.getLogger("pulsar.client")
 _EVENT_NAMES = {topic: name for name, topic in EVENT_TOPICS.items()}
 _SUMMARY_WIDTH = 160
 
@@ -67,77 +59,16 @@ async def tail(
     if not topics:
         msg = "tail needs at least one topic; got none."
         raise ValueError(msg)
-    client = pulsar.asyncio.Client(
-        url,
-        logger=_LOG,
-        operation_timeout_seconds=max(1, int(connect_timeout)),
-        connection_timeout_ms=int(connect_timeout * 1000),
-        **(security or PulsarSecurity()).client_kwargs(url),
-    )
-    readers: list[tuple[str, pulsar.asyncio.Reader]] = []
-    pending: dict[asyncio.Future[pulsar.Message], tuple[str, pulsar.asyncio.Reader]] = {}
-    try:
-        start = pulsar.MessageId.earliest if from_beginning else pulsar.MessageId.latest
-        for topic in topics:
-            try:
-                # A partitioned topic is read partition by partition (a campaign's events
-                # all go to one partition, so its order is kept).
-                for partition in await client.get_topic_partitions(topic):
-                    readers.append((topic, await client.create_reader(partition, start)))
-            except pulsar.asyncio.PulsarException as e:
-                raise BrokerUnavailableError(url, connect_timeout, e) from e
-        for topic, reader in readers:
-            pending[asyncio.ensure_future(reader.read_next())] = (topic, reader)
+    start = InitialPosition.EARLIEST if from_beginning else InitialPosition.LATEST
+    async with PulsarReader(
+        url, topics, start=start, security=security, connect_timeout=connect_timeout
+    ) as reader:
         if ready is not None:
             ready.set()
-        await _merge(pending, on_event, stop)
-    finally:
-        await _close(client, readers, pending)
-
-
-async def _merge(
-    pending: dict[asyncio.Future[pulsar.Message], tuple[str, pulsar.asyncio.Reader]],
-    on_event: OnEvent,
-    stop: asyncio.Event,
-) -> None:
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        while not stop.is_set():
-            # asyncio.wait cancels none of the pending reads, whatever happens to us.
-            done, _ = await asyncio.wait({*pending, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            arrived: list[tuple[str, pulsar.Message]] = []
-            for read in done:
-                if read is stopped:
-                    continue
-                topic, reader = pending.pop(read)
-                arrived.append((topic, read.result()))
-                pending[asyncio.ensure_future(reader.read_next())] = (topic, reader)
-            for topic, message in sorted(arrived, key=lambda a: a[1].publish_timestamp()):
-                result = on_event(tailed_event(topic, message))
-                if inspect.isawaitable(result):
-                    await result
-    finally:
-        stopped.cancel()
-
-
-async def _close(
-    client: pulsar.asyncio.Client,
-    readers: list[tuple[str, pulsar.asyncio.Reader]],
-    pending: dict[asyncio.Future[pulsar.Message], Any],
-) -> None:
-    for _, reader in readers:
-        with contextlib.suppress(Exception):
-            await reader.close()
-    if pending:
-        # Closing fails the pending reads; collect them so no error goes unretrieved.
-        await asyncio.wait(pending, timeout=5)
-        for read in pending:
-            if read.done() and not read.cancelled():
-                read.exception()
-            else:
-                read.cancel()
-    with contextlib.suppress(Exception):
-        await client.close()
+        async for message in reader.follow(stop=stop):
+            result = on_event(tailed_event(message.topic, message.message))
+            if inspect.isawaitable(result):
+                await result
 
 
 def tailed_event(topic: str, message: Any) -> TailedEvent:

@@ -14,11 +14,12 @@ from .options import SubscriptionType
 
 @dataclass(frozen=True, slots=True)
 class BrokerCapabilities:
+    """What one Pulsar-protocol broker supports, so the adapter can refuse the rest."""
+
     name: str
     subscription_types: frozenset[SubscriptionType]
     delayed_delivery: bool
     multi_topic_consumers: bool
-    broker_deduplication: bool
     # pulsar-lite answers has_message_available() on an empty topic with an error
     # ("Topic has no messages") instead of False.
     reader_fails_on_empty_topic: bool = False
@@ -60,7 +61,6 @@ APACHE_PULSAR = BrokerCapabilities(
     subscription_types=frozenset(SubscriptionType),
     delayed_delivery=True,
     multi_topic_consumers=True,
-    broker_deduplication=True,
 )
 
 # Measured: Key_Shared stalls, Exclusive/Failover deliver duplicates, delayed delivery
@@ -70,6 +70,5 @@ PULSAR_LITE = BrokerCapabilities(
     subscription_types=frozenset({SubscriptionType.SHARED}),
     delayed_delivery=False,
     multi_topic_consumers=False,
-    broker_deduplication=False,
     reader_fails_on_empty_topic=True,
 )

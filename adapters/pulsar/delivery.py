@@ -7,6 +7,7 @@ settler, so acknowledgements are observable in tests.
 """
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -68,26 +69,40 @@ class Delivery:
     ack -> acknowledge; nack -> negative acknowledge (redelivered after the subscriber's
     nack delay), or the dead-letter topic once the redeliveries are spent or the failure
     is final; reject -> a copy to the dead-letter topic with the reason, then acknowledge.
+
+    A handler that gives up on a message says why with the error itself, and the
+    dead-lettered copy carries its type and text::
+
+        except StockError as exc:
+            await delivery.reject("out-of-stock", error=exc)  # parked at once
+        except DatabaseDown as exc:
+            await delivery.nack(error=exc)  # again later; parked once retries are spent
     """
 
     message: RawMessage
     settler: Settler
-    # Set by the failure-capture middleware when the handler raised, so that a
-    # reject or a final nack can say why in the dead-lettered copy.
-    failure: BaseException | None = field(default=None)
+    # Why the handler failed: given to nack/reject, or recorded by the failure-capture
+    # middleware when the handler raised. Read it as ``failure``.
+    _failure: BaseException | None = field(default=None, init=False, repr=False)
     settled: bool = field(default=False)
 
     async def ack(self) -> None:
+        """Acknowledge: the subscription is done with this message."""
         if not self.settled:
             self.settled = True
             await self.settler.ack(self.message)
 
-    async def nack(self) -> bool:
-        """Negative acknowledge; True if the message went to the dead-letter topic."""
+    async def nack(self, *, error: BaseException | None = None) -> bool:
+        """Negative acknowledge: the message comes again after the nack delay. ``error``
+        is why; it goes with the message to the dead-letter topic should this be its
+        last attempt, or at once when no redelivery can cure it (a body that does not
+        decode or validate). True if the message went to the dead-letter topic."""
         if self.settled:
             return False
+        if error is not None:
+            self._failure = error
         limit = self.settler.max_redeliveries
-        if isinstance(self.failure, FINAL_FAILURES):
+        if isinstance(self._failure, FINAL_FAILURES):
             await self.reject("undecodable")
             return True
         if limit is not None and self.message.redelivery_count() >= limit:
@@ -97,10 +112,35 @@ class Delivery:
         await self.settler.nack(self.message)
         return False
 
-    async def reject(self, reason: str = "rejected") -> None:
-        if not self.settled:
-            self.settled = True
-            await self.settler.dead_letter(self.message, self.dead_letter_reason(reason))
+    async def reject(self, reason: str = "rejected", *, error: BaseException | None = None) -> None:
+        """A copy to the dead-letter topic, then acknowledge. ``reason`` becomes its
+        ``DLQ_REASON``; ``error``, its ``DLQ_EXCEPTION_TYPE`` and ``DLQ_EXCEPTION_MESSAGE``."""
+        if self.settled:
+            return
+        if error is not None:
+            self._failure = error
+        self.settled = True
+        await self.settler.dead_letter(self.message, self.dead_letter_reason(reason))
+
+    def record_failure(self, error: BaseException) -> None:
+        """Remember why the handler failed, for the settlement that follows (the
+        failure-capture middleware calls this when a handler raises). Settles nothing."""
+        self._failure = error
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the handler failed, if it did (None otherwise)."""
+        return self._failure
+
+    @failure.setter
+    def failure(self, error: BaseException | None) -> None:
+        warnings.warn(
+            "Setting Delivery.failure is deprecated: pass the error to the settlement "
+            "instead, delivery.nack(error=exc) or delivery.reject(reason, error=exc).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self._failure = error
 
     @property
     def attempt(self) -> int:
@@ -120,9 +160,9 @@ class Delivery:
             DLQ_ATTEMPTS: str(self.attempt),
             DLQ_AT: datetime.now(UTC).isoformat(timespec="milliseconds"),
         }
-        if self.failure is not None:
-            properties[DLQ_EXCEPTION_TYPE] = type(self.failure).__qualname__
-            properties[DLQ_EXCEPTION_MESSAGE] = str(self.failure)[:_MAX_EXCEPTION_MESSAGE]
+        if self._failure is not None:
+            properties[DLQ_EXCEPTION_TYPE] = type(self._failure).__qualname__
+            properties[DLQ_EXCEPTION_MESSAGE] = str(self._failure)[:_MAX_EXCEPTION_MESSAGE]
         return properties
 
 

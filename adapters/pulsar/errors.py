@@ -27,6 +27,19 @@ class BrokerUnavailableError(PulsarAdapterError, ConnectionError):
         self.url = url
 
 
+class TopicNotFoundError(PulsarAdapterError, LookupError):
+    """The broker has no such topic, and does not create it on demand."""
+
+    def __init__(self, url: str, topic: str, cause: BaseException) -> None:
+        super().__init__(
+            f"Pulsar at {url} has no topic {topic!r} and does not create it on demand "
+            "(or its tenant or namespace does not exist): check the name, or create it first."
+        )
+        self.url = url
+        self.topic = topic
+        self.cause = cause
+
+
 class AccessDeniedError(PulsarAdapterError, PermissionError):
     """The broker refused a role an action on a topic (Pulsar's AuthorizationError)."""
 

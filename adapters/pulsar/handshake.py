@@ -13,6 +13,7 @@ import ssl
 import struct
 from urllib.parse import urlsplit
 
+from .errors import BrokerUnavailableError, ConnectionRefusedByBrokerError, PulsarAdapterError
 from .security import PulsarSecurity
 
 _CONNECT, _CONNECTED, _ERROR = 2, 3, 14  # BaseCommand.Type
@@ -52,6 +53,17 @@ async def refusal(url: str, security: PulsarSecurity, timeout: float = 5.0) -> s
     except (OSError, TimeoutError, asyncio.IncompleteReadError, struct.error):
         return None
     return _answer(frame)
+
+
+async def connect_failure(
+    url: str, security: PulsarSecurity, timeout: float, error: BaseException
+) -> PulsarAdapterError:
+    """The error to raise when a client could not reach the broker at ``url`` within
+    ``timeout`` seconds: the broker's refusal of this client (a token or certificate
+    it does not accept), else BrokerUnavailableError."""
+    if reason := await refusal(url, security, min(timeout, 5.0)):
+        return ConnectionRefusedByBrokerError(url, security.describe(), reason)
+    return BrokerUnavailableError(url, timeout, error)
 
 
 def _tls_context(security: PulsarSecurity) -> ssl.SSLContext:

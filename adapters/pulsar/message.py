@@ -18,20 +18,35 @@ __all__ = (
 
 
 class PulsarMessage(StreamMessage[Delivery]):
+    """One Pulsar message as FastStream hands it to a handler.
+
+    ``nack`` and ``reject`` take the error that made the handler give up, which the
+    dead-lettered copy names; so do ``NackMessage(error=exc)`` and
+    ``RejectMessage(reason=..., error=exc)``, or either raised ``from exc``.
+    """
+
+    @property
+    def delivery(self) -> Delivery:
+        """The received message with its settlement (ack / nack / reject)."""
+        return self.raw_message
+
     async def ack(self) -> None:
         if self.committed is None:
             await self.raw_message.ack()
         await super().ack()
 
-    async def nack(self) -> None:
-        if self.committed is None and await self.raw_message.nack():
+    async def nack(self, *, error: BaseException | None = None) -> None:
+        """Negative acknowledge (see ``Delivery.nack``): redelivered later, or
+        dead-lettered once its redeliveries are spent."""
+        if self.committed is None and await self.raw_message.nack(error=error):
             await super().reject()
             return
         await super().nack()
 
-    async def reject(self, reason: str = "rejected") -> None:
+    async def reject(self, reason: str = "rejected", *, error: BaseException | None = None) -> None:
+        """To the dead-letter topic with ``reason`` (and ``error``), then acknowledge."""
         if self.committed is None:
-            await self.raw_message.reject(reason)
+            await self.raw_message.reject(reason, error=error)
         await super().reject()
 
 
@@ -51,14 +66,18 @@ class PulsarBatchMessage(StreamMessage[DeliveryBatch]):
             await _settle_each(self.raw_message.unsettled(), lambda d: d.ack())
         await super().ack()
 
-    async def nack(self) -> None:
+    async def nack(self, *, error: BaseException | None = None) -> None:
+        """Negative acknowledge every message the handler left unsettled."""
         if self.committed is None and not self._split():
-            await _settle_each(self.raw_message.unsettled(), lambda d: d.nack())
+            await _settle_each(self.raw_message.unsettled(), lambda d: d.nack(error=error))
         await super().nack()
 
-    async def reject(self, reason: str = "rejected") -> None:
+    async def reject(self, reason: str = "rejected", *, error: BaseException | None = None) -> None:
+        """Dead-letter every message the handler left unsettled, with ``reason``."""
         if self.committed is None and not self._split():
-            await _settle_each(self.raw_message.unsettled(), lambda d: d.reject(reason))
+            await _settle_each(
+                self.raw_message.unsettled(), lambda d: d.reject(reason, error=error)
+            )
         await super().reject()
 
     def _split(self) -> bool:
@@ -72,7 +91,8 @@ class PulsarBatchMessage(StreamMessage[DeliveryBatch]):
             batch.split = True
             return True
         for delivery in unsettled:
-            delivery.failure = delivery.failure or batch.failure
+            if delivery.failure is None:
+                delivery.record_failure(batch.failure)
         return False
 
 

@@ -19,13 +19,20 @@ class FailureCapture(BaseMiddleware[Any, Any]):
         exc_val: BaseException | None = None,
         exc_tb: TracebackType | None = None,
     ) -> bool | None:
+        explicit = False
         if isinstance(exc_val, HandlerException):
-            # RejectMessage / NackMessage raised `from` the reason: the reason is the failure.
-            exc_val = exc_val.__cause__
+            # NackMessage / RejectMessage raised `from` the reason: the reason is the failure.
+            explicit, exc_val = True, exc_val.__cause__
         if exc_val is None:
             return False
         if isinstance(self.msg, Delivery):
-            self.msg.failure = exc_val
+            self.msg.record_failure(exc_val)
         elif isinstance(self.msg, DeliveryBatch):
-            self.msg.fail(exc_val)
+            if explicit:
+                # The handler settled the batch on purpose: each message gets the
+                # reason, and the batch is not split to find a culprit.
+                for delivery in self.msg.unsettled():
+                    delivery.record_failure(exc_val)
+            else:
+                self.msg.fail(exc_val)
         return False

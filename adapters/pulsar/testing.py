@@ -1,101 +1,46 @@
 """In-memory test double of PulsarBroker.
 
 ``TestPulsarBroker(broker)`` routes each publish straight to the subscribers of the
-topic (one per subscription name, like competing consumers) through the real parser,
-middlewares and acknowledgement policy, so handler errors reach the test. Every
+topic (one per subscription name, like competing consumers) through the real encoding,
+parser, middlewares and acknowledgement policy, so handler errors reach the test. Every
 subscriber gets a ``RecordingSettler`` whose ``acked``, ``nacked`` and
-``dead_lettered`` lists show how each message was settled.
+``dead_lettered`` lists show how each message was settled; a dead letter is also
+delivered to the subscribers of its dead-letter topic, as on a real broker.
+
+A batch subscriber gets a ``publish_batch`` as batches of up to its ``max_batch_size``
+(a single publish as a batch of one). A subscriber added while the test broker runs
+starts with ``await subscriber.start()`` as on a real broker.
 """
 
-import itertools
-import time
+import contextlib
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from functools import partial
+from types import TracebackType
 from typing import Any, cast, overload
-from unittest.mock import MagicMock
 
+import pulsar.asyncio
 from faststream._internal.testing.broker import EnterType, TestBroker, change_producer
 from typing_extensions import override
 
 from .broker.broker import PulsarBroker
 from .delivery import Delivery, DeliveryBatch, RawMessage
+from .fakes import FakeClient, FakeConsumer, FakeMessage, FakeMessageId, RecordingSettler
+from .options import DeadLetterPolicy
+from .publisher.encoding import EncodedMessage
 from .publisher.producer import OutgoingMessage, PulsarProducer
 from .publisher.usecase import PulsarPublisher
-from .response import PulsarPublishCommand, PulsarResponse
+from .response import PulsarPublishCommand
 from .subscriber.usecase import PulsarSubscriber
 
-__all__ = ("FakeMessage", "RecordingSettler", "TestPulsarBroker")
-
-_entry_ids = itertools.count()
-
-
-@dataclass(frozen=True, slots=True)
-class FakeMessageId:
-    entry_id: int
-
-    def __str__(self) -> str:
-        return f"(0,{self.entry_id},-1,-1)"
-
-
-@dataclass(slots=True)
-class FakeMessage:
-    """Stands in for ``pulsar.Message``: same reading methods, no client behind it."""
-
-    payload: bytes
-    props: dict[str, str]
-    topic: str
-    key: str = ""
-    ordering: str = ""
-    redeliveries: int = 0
-    event_time: int = 0
-    publish_time: int = field(default_factory=lambda: int(time.time() * 1000))
-    id: FakeMessageId = field(default_factory=lambda: FakeMessageId(next(_entry_ids)))
-
-    def data(self) -> bytes:
-        return self.payload
-
-    def properties(self) -> dict[str, str]:
-        return dict(self.props)
-
-    def partition_key(self) -> str:
-        return self.key
-
-    def ordering_key(self) -> str:
-        return self.ordering
-
-    def message_id(self) -> FakeMessageId:
-        return self.id
-
-    def topic_name(self) -> str:
-        return self.topic
-
-    def redelivery_count(self) -> int:
-        return self.redeliveries
-
-    def event_timestamp(self) -> int:
-        return self.event_time
-
-    def publish_timestamp(self) -> int:
-        return self.publish_time
-
-
-@dataclass
-class RecordingSettler:
-    subscription: str
-    max_redeliveries: int | None
-    acked: list[RawMessage] = field(default_factory=list)
-    nacked: list[RawMessage] = field(default_factory=list)
-    dead_lettered: list[tuple[RawMessage, dict[str, str]]] = field(default_factory=list)
-
-    async def ack(self, message: RawMessage) -> None:
-        self.acked.append(message)
-
-    async def nack(self, message: RawMessage) -> None:
-        self.nacked.append(message)
-
-    async def dead_letter(self, message: RawMessage, reason: dict[str, str]) -> None:
-        self.dead_lettered.append((message, reason))
+__all__ = (
+    "FakeClient",
+    "FakeConsumer",
+    "FakeMessage",
+    "FakeMessageId",
+    "RecordingSettler",
+    "TestPulsarBroker",
+)
 
 
 class TestPulsarBroker(TestBroker[PulsarBroker, EnterType], broker=PulsarBroker):
@@ -152,10 +97,27 @@ class TestPulsarBroker(TestBroker[PulsarBroker, EnterType], broker=PulsarBroker)
     @override
     async def _fake_connect(  # type: ignore[override]
         self, broker: PulsarBroker, *args: Any, **kwargs: Any
-    ) -> MagicMock:
-        client = MagicMock()
-        broker.config.broker_config._client = client
+    ) -> FakeClient:
+        # A subscriber started at run time subscribes through this client, and gets a
+        # consumer that never receives: the fake producer hands it its messages.
+        client = FakeClient()
+        broker.config.broker_config._client = cast("pulsar.asyncio.Client", client)
         return client
+
+    @override
+    def _fake_close(
+        self,
+        broker: PulsarBroker,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> None:
+        super()._fake_close(broker, exc_type, exc_val, exc_tb)
+        config = broker.config.broker_config
+        client: object = config._client
+        if isinstance(client, FakeClient):
+            client.close_consumers()  # ends the receive loops of subscribers left running
+            config._client = None
 
 
 def _subscribers(brokers: Sequence[PulsarBroker]) -> Iterable[PulsarSubscriber]:
@@ -174,28 +136,15 @@ class FakeProducer(PulsarProducer):
 
     @override
     async def publish(self, cmd: PulsarPublishCommand) -> FakeMessageId:
-        payload, properties = await self._encode(cmd.body, cmd)
-        message = FakeMessage(
-            payload,
-            properties,
-            cmd.destination,
-            key=cmd.key or "",
-            ordering=cmd.ordering_key or "",
-            event_time=int(cmd.event_time.timestamp() * 1000) if cmd.event_time else 0,
-        )
-        await self._deliver(message)
+        message = _fake(cmd.destination, await self.encode(cmd), cmd)
+        await self._deliver([message])
         return message.id
 
     @override
     async def publish_batch(self, cmd: PulsarPublishCommand) -> list[FakeMessageId]:
-        ids = []
-        for body in cmd.batch_bodies:
-            key = body.key if isinstance(body, PulsarResponse) and body.key else cmd.key
-            payload, properties = await self._encode(body, cmd)
-            message = FakeMessage(payload, properties, cmd.destination, key=key or "")
-            await self._deliver(message)
-            ids.append(message.id)
-        return ids
+        messages = [_fake(cmd.destination, m, cmd) for m in await self.encode_batch(cmd)]
+        await self._deliver(messages)
+        return [m.id for m in messages]
 
     @override
     async def send_raw(
@@ -207,25 +156,87 @@ class FakeProducer(PulsarProducer):
         key: str | None = None,
         event_timestamp: int | None = None,
     ) -> FakeMessageId:
-        message = FakeMessage(payload, properties, topic, key=key or "")
-        await self._deliver(message)
+        message = FakeMessage(
+            payload, properties, topic, key=key or "", event_time=event_timestamp or 0
+        )
+        await self._deliver([message])
         return message.id
 
     @override
     async def send_many(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
         return [await self.send_raw(m.topic, m.payload, m.properties, key=m.key) for m in messages]
 
-    async def _deliver(self, message: FakeMessage) -> None:
+    async def _deliver(self, messages: Sequence[FakeMessage]) -> None:
+        """To each subscription of the topic once (several subscribers sharing one
+        compete; the first gets it): one by one, or to a batch subscriber in batches of
+        up to its ``max_batch_size``."""
+        if not messages:
+            return
+        topic = messages[0].topic
         seen: set[str] = set()
         for sub in _subscribers(self._brokers):
-            if message.topic not in sub.prefixed_topics or sub.subscription in seen:
+            if topic not in sub.prefixed_topics or sub.subscription in seen:
                 continue
             seen.add(sub.subscription)
-            if sub.settler is None:
-                policy = sub._config.dead_letter
-                sub.settler = RecordingSettler(
-                    sub.subscription, policy.max_redeliveries if policy else None
-                )
-            delivery = Delivery(message, sub.settler)
-            # A batch subscriber gets each in-memory publish as a batch of one.
-            await sub.process_message(DeliveryBatch([delivery]) if sub.batch else delivery)
+            settler = self._settler_of(sub)
+            if not sub.batch:
+                for message in messages:
+                    await sub.process_message(Delivery(message, settler))
+                continue
+            size = sub._config.max_batch_size
+            for start in range(0, len(messages), size):
+                chunk = messages[start : start + size]
+                await _process_batch(sub, DeliveryBatch([Delivery(m, settler) for m in chunk]))
+
+    def _settler_of(self, sub: PulsarSubscriber) -> RecordingSettler:
+        # None until the first message; a subscriber started at run time holds the
+        # settler of its fake consumer, which settles nothing: record instead.
+        if not isinstance(sub.settler, RecordingSettler):
+            policy = sub._config.dead_letter
+            sub.settler = RecordingSettler(
+                sub.subscription,
+                policy.max_redeliveries if policy else None,
+                park=partial(self._park, policy or DeadLetterPolicy(), sub.subscription),
+            )
+        return sub.settler
+
+    async def _park(
+        self,
+        policy: DeadLetterPolicy,
+        subscription: str,
+        message: RawMessage,
+        reason: dict[str, str],
+    ) -> None:
+        """What the real settler does with a dead letter: a copy on the dead-letter topic."""
+        await self.send_raw(
+            policy.topic_for(message.topic_name(), subscription),
+            message.data(),
+            message.properties() | reason,
+            key=message.partition_key() or None,
+            event_timestamp=message.event_timestamp(),
+        )
+
+
+def _fake(topic: str, encoded: EncodedMessage, cmd: PulsarPublishCommand) -> FakeMessage:
+    return FakeMessage(
+        encoded.payload,
+        encoded.properties,
+        topic,
+        key=encoded.key or "",
+        ordering=cmd.ordering_key or "",
+        event_time=int(encoded.event_time.timestamp() * 1000) if encoded.event_time else 0,
+    )
+
+
+async def _process_batch(sub: PulsarSubscriber, batch: DeliveryBatch) -> None:
+    """As the real subscriber handles a batch: when the handler fails for a batch of
+    several, each message it left unsettled is handled again alone. The batch's error
+    reaches the test."""
+    try:
+        await sub.process_message(batch)
+    except Exception:
+        if batch.split:
+            for delivery in batch.unsettled():
+                with contextlib.suppress(Exception):  # its settlement shows on the settler
+                    await sub.process_message(DeliveryBatch([delivery]))
+        raise

@@ -2,19 +2,24 @@
 
 A test class combines these cases with a ``real`` fixture naming the broker. Each test
 uses its own topic and subscription; nothing waits on a sleep where an event will do.
+``SharedCases`` also run in memory (TestPulsarBroker, tests/broker/test_memory.py): they
+make and run their broker through a ``Harness``.
 """
 
 import asyncio
 import json
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
 from faststream import Context
+from faststream.exceptions import FeatureNotSupportedException, NackMessage, RejectMessage
 from faststream.middlewares import AckPolicy
 from pydantic import BaseModel
 
@@ -31,7 +36,7 @@ from adapters.pulsar import (
 )
 from adapters.pulsar.decoders import raw_body
 from adapters.pulsar.errors import BrokerUnavailableError
-from adapters.pulsar.message import current_batch
+from adapters.pulsar.message import current_batch, current_message
 from tests.support.brokers import RealBroker
 from tests.support.raw import raw_publish, raw_read
 from tests.support.waiting import eventually, take
@@ -111,10 +116,252 @@ async def leftovers(real: RealBroker, topic: str, subscription: str = "s") -> li
     return left
 
 
-class RealBrokerCases:
+@dataclass(frozen=True)
+class Harness:
+    """How a shared case makes its broker and runs it: in memory or on a real broker."""
+
+    make: Callable[..., PulsarBroker]
+    run: Callable[[PulsarBroker], AbstractAsyncContextManager[PulsarBroker]]
+
+
+def dead_letters(broker: PulsarBroker, topic: str) -> "asyncio.Queue[tuple[bytes, dict[str, str]]]":
+    """What subscription ``s`` of ``topic`` parks on its dead-letter topic, as it arrives."""
+    parked: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
+
+    @broker.subscriber(f"{topic}-s-DLQ", subscription="inspect", decoder=raw_body)
+    async def inspect(body: bytes) -> None:
+        await parked.put((body, current_message(broker.context).headers))
+
+    return parked
+
+
+@dataclass
+class TaggedCodec:
+    """A batch codec (FastStream's BatchCodecProto) that says how it encoded each body:
+    ``<position>/<batch size>:<json>``, or ``one:<json>`` for a single publish."""
+
+    batches: list[int] = field(default_factory=list)
+    singles: int = 0
+
+    async def encode(self, msg: Any, serializer: Any = None) -> tuple[bytes, str | None]:
+        self.singles += 1
+        return b"one:" + json.dumps(msg).encode(), "application/x-tagged"
+
+    async def encode_batch(
+        self, msgs: Sequence[Any], serializer: Any = None
+    ) -> list[tuple[bytes, str | None]]:
+        self.batches.append(len(msgs))
+        return [
+            (f"{i}/{len(msgs)}:".encode() + json.dumps(m).encode(), "application/x-tagged")
+            for i, m in enumerate(msgs)
+        ]
+
+    async def decode(self, msg: Any) -> Any:
+        return json.loads(msg.body.split(b":", 1)[1])
+
+    async def decode_batch(self, msg: Any) -> list[Any]:
+        return [json.loads(body.split(b":", 1)[1]) for body in msg.body]
+
+
+class SharedCases:
+    """Cases that run in memory and on every real broker alike."""
+
+    @pytest.fixture
+    def harness(self) -> Harness:
+        raise NotImplementedError("a test class provides the harness")
+
+    async def test_a_handler_rejects_a_message_with_a_reason_and_its_error(
+        self, harness: Harness, topic: str
+    ) -> None:
+        broker = harness.make()
+        parked = dead_letters(broker, topic)
+
+        @broker.subscriber(topic, subscription="s", decoder=raw_body)
+        async def handle(body: bytes) -> None:
+            try:
+                raise LookupError(f"no stock for {body.decode()}")
+            except LookupError as exc:
+                await current_message(broker.context).delivery.reject("out-of-stock", error=exc)
+
+        async with harness.run(broker):
+            await broker.publish(b"hat", topic, key="k-1")
+            [(body, props)] = await take(parked, 1)  # type: ignore[misc]
+
+        assert body == b"hat"
+        assert props["DLQ_REASON"] == "out-of-stock"
+        assert props["DLQ_EXCEPTION_TYPE"] == "LookupError"
+        assert props["DLQ_EXCEPTION_MESSAGE"] == "no stock for hat"
+        assert props["DLQ_ATTEMPTS"] == "1"
+        assert props["REAL_TOPIC"] == topic
+
+    async def test_a_handler_nacks_with_its_error_and_the_last_attempt_carries_it(
+        self, harness: Harness, topic: str
+    ) -> None:
+        broker = harness.make()
+        parked = dead_letters(broker, topic)
+        went_to_dlq: list[bool] = []
+
+        @broker.subscriber(
+            topic, subscription="s", decoder=raw_body, dead_letter=DeadLetterPolicy(0)
+        )
+        async def handle(body: bytes) -> None:
+            delivery = current_message(broker.context).delivery
+            went_to_dlq.append(await delivery.nack(error=TimeoutError("database timed out")))
+
+        async with harness.run(broker):
+            await broker.publish(b"order-1", topic)
+            [(body, props)] = await take(parked, 1)  # type: ignore[misc]
+
+        assert went_to_dlq == [True]
+        assert body == b"order-1"
+        assert props["DLQ_REASON"] == "max-redeliveries"
+        assert props["DLQ_EXCEPTION_TYPE"] == "TimeoutError"
+        assert props["DLQ_EXCEPTION_MESSAGE"] == "database timed out"
+
+    @pytest.mark.parametrize(
+        ("way", "reason"),
+        [
+            ("raise RejectMessage(reason=...) from exc", "invalid-total"),
+            ("raise RejectMessage(reason=..., error=exc)", "invalid-total"),
+            ("raise NackMessage() from exc", "max-redeliveries"),
+            ("raise NackMessage(error=exc)", "max-redeliveries"),
+        ],
+    )
+    async def test_a_handler_raising_reject_or_nack_names_the_error_in_the_dead_letter(
+        self, harness: Harness, topic: str, way: str, reason: str
+    ) -> None:
+        broker = harness.make()
+        parked = dead_letters(broker, topic)
+
+        @broker.subscriber(
+            topic, subscription="s", decoder=raw_body, dead_letter=DeadLetterPolicy(0)
+        )
+        async def handle(body: bytes) -> None:
+            try:
+                raise ValueError(f"total of {body.decode()} is negative")
+            except ValueError as exc:
+                if way == "raise RejectMessage(reason=...) from exc":
+                    raise RejectMessage(reason="invalid-total") from exc
+                if way == "raise RejectMessage(reason=..., error=exc)":
+                    raise RejectMessage(reason="invalid-total", error=exc)  # noqa: B904
+                if way == "raise NackMessage() from exc":
+                    raise NackMessage() from exc
+                raise NackMessage(error=exc)  # noqa: B904
+
+        async with harness.run(broker):
+            await broker.publish(b"order-7", topic)
+            [(body, props)] = await take(parked, 1)  # type: ignore[misc]
+
+        assert body == b"order-7"
+        assert props["DLQ_REASON"] == reason
+        assert props["DLQ_EXCEPTION_TYPE"] == "ValueError"
+        assert props["DLQ_EXCEPTION_MESSAGE"] == "total of order-7 is negative"
+
+    async def test_a_batch_handler_fails_deliveries_one_by_one_each_with_its_error(
+        self, harness: Harness, topic: str
+    ) -> None:
+        broker = harness.make()
+        parked = dead_letters(broker, topic)
+        handled: list[bytes] = []
+
+        @broker.subscriber(
+            topic,
+            subscription="s",
+            batch=True,
+            decoder=raw_body,
+            dead_letter=DeadLetterPolicy(0),
+        )
+        async def handle(bodies: list[bytes]) -> None:
+            deliveries = current_batch(broker.context).deliveries
+            for body, delivery in zip(bodies, deliveries, strict=True):
+                handled.append(body)
+                if body == b"bad":
+                    await delivery.reject("failed", error=KeyError("sku-9"))
+                elif body == b"later":
+                    await delivery.nack(error=ConnectionError("database down"))
+                # anything else: acknowledged by the ack policy
+
+        async with harness.run(broker):
+            await broker.publish_batch(b"ok-1", b"bad", b"later", b"ok-2", topic=topic)
+            got = await take(parked, 2)
+            await eventually(lambda: len(handled) == 4)
+
+        by_body = {body: props for body, props in got}  # type: ignore[misc]
+        assert sorted(by_body) == [b"bad", b"later"]
+        assert by_body[b"bad"]["DLQ_REASON"] == "failed"
+        assert by_body[b"bad"]["DLQ_EXCEPTION_TYPE"] == "KeyError"
+        assert by_body[b"bad"]["DLQ_EXCEPTION_MESSAGE"] == "'sku-9'"
+        assert by_body[b"later"]["DLQ_REASON"] == "max-redeliveries"
+        assert by_body[b"later"]["DLQ_EXCEPTION_TYPE"] == "ConnectionError"
+        assert sorted(handled) == sorted([b"ok-1", b"bad", b"later", b"ok-2"])
+
+    async def test_publish_batch_encodes_the_bodies_with_one_call_to_the_batch_codec(
+        self, harness: Harness, topic: str
+    ) -> None:
+        codec = TaggedCodec()
+        broker = harness.make(codec=codec)
+        received: asyncio.Queue[tuple[Any, bytes, str | None]] = asyncio.Queue()
+
+        @broker.subscriber(topic, subscription="s")
+        async def handle(body: dict[str, int]) -> None:
+            message = current_message(broker.context)
+            await received.put((body, message.body, message.content_type))
+
+        async with harness.run(broker):
+            await broker.publish_batch({"n": 0}, PulsarResponse({"n": 1}, key="k"), {"n": 2},
+                                       topic=topic)
+            got = await take(received, 3)
+
+        assert codec.batches == [3]
+        assert codec.singles == 0
+        assert got == [
+            ({"n": n}, f"{n}/3:".encode() + json.dumps({"n": n}).encode(), "application/x-tagged")
+            for n in range(3)
+        ]
+
+    async def test_request_reply_is_refused_with_the_reason_and_the_alternative(
+        self, harness: Harness, topic: str
+    ) -> None:
+        broker = harness.make()
+        publisher = broker.publisher(topic)
+        async with harness.run(broker):
+            for request in (partial(broker.request, {"id": 1}, topic), publisher.request):
+                with pytest.raises(FeatureNotSupportedException) as refused:
+                    await request()
+                reason = str(refused.value)
+                assert "Request/reply is not supported" in reason
+                assert "reply-to" in reason
+                assert "correlation_id" in reason
+
+    async def test_a_subscriber_added_after_start_receives(
+        self, harness: Harness, topic: str
+    ) -> None:
+        broker = harness.make()
+        received: asyncio.Queue[str] = asyncio.Queue()
+
+        async with harness.run(broker):
+            subscriber = broker.subscriber(topic, subscription="late")
+
+            @subscriber
+            async def handle(body: str) -> None:
+                await received.put(body)
+
+            await subscriber.start()
+            try:
+                await broker.publish("hello", topic)
+                assert await take(received, 1) == ["hello"]
+            finally:
+                await subscriber.stop()
+
+
+class RealBrokerCases(SharedCases):
     @pytest.fixture
     def real(self) -> RealBroker:
         raise NotImplementedError("a test class provides the broker under test")
+
+    @pytest.fixture
+    def harness(self, real: RealBroker) -> Harness:
+        return Harness(make=partial(make_broker, real), run=running)
 
     async def test_a_pydantic_message_arrives_with_its_key_headers_and_correlation_id(
         self, real: RealBroker, topic: str

@@ -9,11 +9,12 @@ from tests.support.raw import raw_read
 from tests.support.waiting import take
 
 from .cases import KeySharedCases, RealBrokerCases, make_broker, running
+from .reader_cases import ReaderCases
 
 pytestmark = [pytest.mark.apache_pulsar, pytest.mark.timeout(300)]
 
 
-class TestApachePulsar(RealBrokerCases, KeySharedCases):
+class TestApachePulsar(RealBrokerCases, ReaderCases, KeySharedCases):
     @pytest.fixture
     def real(self, apache_pulsar: RealBroker) -> RealBroker:
         return apache_pulsar
@@ -97,3 +98,48 @@ async def test_send_many_batches_by_key_so_key_shared_consumers_get_whole_keys(
         await asyncio.gather(*tasks, return_exceptions=True)
     assert len(owners) == 40
     assert all(len(consumers_of) == 1 for consumers_of in owners.values()), owners
+
+
+async def test_a_reader_reads_and_follows_every_partition_of_a_partitioned_topic(
+    apache_pulsar: RealBroker, topic: str
+) -> None:
+    from adapters.pulsar import PulsarReader
+
+    from .reader_cases import follow_n
+
+    name = topic.rsplit("/", 1)[-1]
+    apache_pulsar.admin("PUT", f"/admin/v2/persistent/public/default/{name}/partitions", 3)
+    keys = [f"c-{n}" for n in range(12)]
+    broker = make_broker(apache_pulsar)
+
+    async def publish(first: int, count: int) -> None:
+        for n in range(first, first + count):
+            await broker.publish(f"{n}".encode(), topic, key=keys[n % len(keys)])
+
+    async with running(broker), PulsarReader(apache_pulsar.url, topic) as reader:
+        await publish(0, 60)
+        backlog = await reader.read_all()
+        await publish(60, 30)
+        live = await follow_n(reader, 30)
+        partitions = reader.partitions
+
+    assert partitions == [f"{topic}-partition-{i}" for i in range(3)]
+    for got, numbers in ((backlog, range(60)), (live, range(60, 90))):
+        assert sorted(int(m.payload) for m in got) == list(numbers)
+        assert {m.topic for m in got} == {topic}
+        for key in keys:  # a key maps to one partition, read in order
+            mine = [int(m.payload) for m in got if m.key == key]
+            assert mine == sorted(mine), f"{key} out of order"
+    assert len({m.partition for m in backlog}) == 3, "not every partition was read"
+
+
+async def test_a_reader_on_a_topic_in_no_namespace_says_the_topic_is_missing(
+    apache_pulsar: RealBroker,
+) -> None:
+    from adapters.pulsar import PulsarReader, TopicNotFoundError
+
+    topic = "persistent://public/no-such-namespace/events"
+    with pytest.raises(TopicNotFoundError, match="check the name, or create it first") as missing:
+        async with PulsarReader(apache_pulsar.url, topic, connect_timeout=5):
+            pass
+    assert topic in str(missing.value)

@@ -1,17 +1,35 @@
 """TestPulsarBroker: the in-memory broker for fast handler tests, with settlement observable."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from faststream.exceptions import RejectMessage
 from faststream.middlewares import AckPolicy
 from pydantic import BaseModel
 
 from adapters.pulsar import DeadLetterPolicy, PulsarBroker, PulsarResponse, TestPulsarBroker
 from adapters.pulsar.decoders import raw_body
-from adapters.pulsar.message import current_batch
-from adapters.pulsar.testing import RecordingSettler
+from adapters.pulsar.message import current_batch, current_message
+from adapters.pulsar.testing import FakeClient, RecordingSettler
+
+from .cases import Harness, SharedCases, TaggedCodec
 
 TOPIC = "persistent://public/default/orders"
+
+
+@asynccontextmanager
+async def in_memory(broker: PulsarBroker) -> AsyncIterator[PulsarBroker]:
+    async with TestPulsarBroker(broker) as br:
+        yield br
+
+
+class TestInMemory(SharedCases):
+    @pytest.fixture
+    def harness(self) -> Harness:
+        return Harness(make=PulsarBroker, run=in_memory)
 
 
 class Order(BaseModel):
@@ -220,3 +238,123 @@ async def test_a_batch_failure_with_no_redeliveries_left_is_dead_lettered_with_i
     assert reason["DLQ_REASON"] == "max-redeliveries"
     assert reason["DLQ_EXCEPTION_TYPE"] == "KeyError"
     assert settler_of(sub).nacked == []
+
+
+async def test_a_batch_subscriber_gets_a_published_batch_in_batches_of_its_max_size() -> None:
+    codec = TaggedCodec()
+    broker = PulsarBroker(codec=codec)
+    sub = broker.subscriber(TOPIC, subscription="s", batch=True, max_batch_size=2)
+    batches: list[list[dict[str, int]]] = []
+
+    @sub
+    async def handle(bodies: list[dict[str, int]]) -> None:
+        batches.append(bodies)
+
+    async with TestPulsarBroker(broker) as br:
+        await br.publish_batch(*({"n": n} for n in range(5)), topic=TOPIC)
+
+    assert codec.batches == [5]
+    assert batches == [[{"n": 0}, {"n": 1}], [{"n": 2}, {"n": 3}], [{"n": 4}]]
+    assert len(settler_of(sub).acked) == 5
+
+
+async def test_a_single_message_subscriber_gets_a_published_batch_one_by_one() -> None:
+    broker = PulsarBroker()
+
+    @broker.subscriber(TOPIC, subscription="s")
+    async def handle(order: Order) -> None: ...
+
+    async with TestPulsarBroker(broker) as br:
+        await br.publish_batch(Order(id=1, item="a"), Order(id=2, item="b"), topic=TOPIC)
+        assert [c.args[0]["id"] for c in handle.mock.call_args_list] == [1, 2]
+
+
+async def test_a_raising_batch_handler_is_split_and_each_message_handled_alone() -> None:
+    broker = PulsarBroker()
+    sub = broker.subscriber(
+        TOPIC, subscription="s", batch=True, decoder=raw_body, dead_letter=DeadLetterPolicy(0)
+    )
+    calls: list[list[bytes]] = []
+
+    @sub
+    async def handle(bodies: list[bytes]) -> None:
+        calls.append(bodies)
+        if b"poison" in bodies:
+            raise ValueError("poison in the batch")
+
+    async with TestPulsarBroker(broker) as br:
+        with pytest.raises(ValueError, match="poison in the batch"):
+            await br.publish_batch(b"ok", b"poison", topic=TOPIC)
+
+    assert calls == [[b"ok", b"poison"], [b"ok"], [b"poison"]]
+    settler = settler_of(sub)
+    assert [m.data() for m in settler.acked] == [b"ok"]
+    [(parked, reason)] = settler.dead_lettered
+    assert parked.data() == b"poison"
+    assert reason["DLQ_EXCEPTION_MESSAGE"] == "poison in the batch"
+
+
+async def test_a_batch_handler_raising_reject_from_an_error_rejects_the_batch_unsplit() -> None:
+    broker = PulsarBroker()
+    sub = broker.subscriber(TOPIC, subscription="s", batch=True, decoder=raw_body)
+    calls: list[list[bytes]] = []
+
+    @sub
+    async def handle(bodies: list[bytes]) -> None:
+        calls.append(bodies)
+        try:
+            raise LookupError("unknown brand")
+        except LookupError as exc:
+            raise RejectMessage(reason="unknown-brand") from exc
+
+    async with TestPulsarBroker(broker) as br:
+        await br.publish_batch(b"a", b"b", topic=TOPIC)
+
+    assert calls == [[b"a", b"b"]], "an explicit reject is no failure to split"
+    reasons = [reason for _, reason in settler_of(sub).dead_lettered]
+    assert [r["DLQ_REASON"] for r in reasons] == ["unknown-brand", "unknown-brand"]
+    assert {r["DLQ_EXCEPTION_TYPE"] for r in reasons} == {"LookupError"}
+
+
+async def test_setting_delivery_failure_still_works_but_is_deprecated() -> None:
+    broker = PulsarBroker()
+    sub = broker.subscriber(TOPIC, subscription="s", decoder=raw_body)
+
+    @sub
+    async def handle(body: bytes) -> None:
+        delivery = current_message(broker.context).delivery
+        with pytest.warns(DeprecationWarning, match=r"reject\(reason, error=exc\)"):
+            delivery.failure = RuntimeError("old style")
+        await delivery.reject("failed")
+
+    async with TestPulsarBroker(broker) as br:
+        await br.publish(b"x", TOPIC)
+
+    [(_, reason)] = settler_of(sub).dead_lettered
+    assert reason["DLQ_EXCEPTION_TYPE"] == "RuntimeError"
+    assert reason["DLQ_EXCEPTION_MESSAGE"] == "old style"
+
+
+async def test_a_subscriber_started_at_run_time_records_settlement_and_stops_cleanly() -> None:
+    broker = PulsarBroker()
+    handled = asyncio.Event()
+
+    async with TestPulsarBroker(broker) as br:
+        await br.start()
+        sub = br.subscriber(TOPIC, subscription="late", batch=True)
+
+        @sub
+        async def handle(orders: list[Order]) -> None:
+            handled.set()
+
+        await sub.start()  # FastStream's own test brokers allow it; so does this one
+        assert isinstance(broker.config.broker_config._client, FakeClient)
+        await br.publish(Order(id=1, item="a"), TOPIC)
+        assert handled.is_set()
+        assert len(settler_of(sub).acked) == 1
+        loops = list(sub.tasks)
+        # Left running: leaving the test broker ends its receive loop.
+
+    await asyncio.wait(loops, timeout=1)
+    assert all(task.done() for task in loops)
+    assert broker.config.broker_config._client is None

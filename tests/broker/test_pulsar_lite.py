@@ -5,11 +5,12 @@ from adapters.pulsar import SubscriptionType
 from tests.support.brokers import RealBroker
 
 from .cases import RealBrokerCases, make_broker, running
+from .reader_cases import ReaderCases
 
 pytestmark = pytest.mark.pulsar_lite
 
 
-class TestPulsarLite(RealBrokerCases):
+class TestPulsarLite(RealBrokerCases, ReaderCases):
     @pytest.fixture
     def real(self, pulsar_lite: RealBroker) -> RealBroker:
         return pulsar_lite

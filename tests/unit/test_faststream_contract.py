@@ -40,6 +40,7 @@ USED_INTERNALS = [
     ("faststream._internal.logger", "make_logger_state"),
     ("faststream._internal.logger.logging", "get_broker_logger"),
     ("faststream._internal.middlewares", "BaseMiddleware"),
+    ("faststream._internal.parser", "BatchCodecProto"),
     ("faststream._internal.parser", "DefaultCodec"),
     ("faststream._internal.producer", "ProducerProto"),
     ("faststream._internal.testing.broker", "TestBroker"),
@@ -69,7 +70,12 @@ def test_subscriber_usecase_keeps_the_hooks_the_subscriber_overrides() -> None:
 
 
 def test_test_broker_keeps_the_hooks_the_test_broker_implements() -> None:
-    for hook in ("_fake_connect", "_patch_producer", "create_publisher_fake_subscriber"):
+    for hook in (
+        "_fake_connect",
+        "_fake_close",
+        "_patch_producer",
+        "create_publisher_fake_subscriber",
+    ):
         assert hasattr(TestBroker, hook), hook
 
 

@@ -21,8 +21,8 @@ from typing_extensions import override
 
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
 from ..delivery import Delivery
-from ..errors import BrokerUnavailableError, ConnectionRefusedByBrokerError, PublishError
-from ..handshake import refusal
+from ..errors import PublishError
+from ..handshake import connect_failure
 from ..publisher.producer import OutgoingMessage, PulsarProducer
 from ..response import PulsarPublishCommand
 from ..security import PulsarSecurity
@@ -163,11 +163,9 @@ class PulsarBroker(
         await asyncio.to_thread(client.shutdown)
         # pulsar-client reports a refused token or an untrusted certificate as a
         # timeout: ask the broker itself why, in one connection.
-        if reason := await refusal(self.url, self._security, min(self._connect_timeout, 5.0)):
-            raise ConnectionRefusedByBrokerError(
-                self.url, self._security.describe(), reason
-            ) from error
-        raise BrokerUnavailableError(self.url, self._connect_timeout, error) from error
+        raise await connect_failure(
+            self.url, self._security, self._connect_timeout, error
+        ) from error
 
     @override
     async def start(self) -> None:

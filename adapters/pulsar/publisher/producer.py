@@ -23,8 +23,9 @@ from typing_extensions import override
 from .. import native
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
 from ..errors import PublishDeniedError, PublishError
-from ..parser import CONTENT_TYPE, CORRELATION_ID, REPLY_TO, PulsarParser
-from ..response import PulsarPublishCommand, PulsarResponse
+from ..parser import PulsarParser
+from ..response import PulsarPublishCommand
+from .encoding import EncodedMessage, encode, encode_batch
 
 if TYPE_CHECKING:
     from fast_depends.library.serializer import SerializerProto
@@ -128,31 +129,29 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
 
     @override
     async def publish(self, cmd: PulsarPublishCommand) -> pulsar.MessageId:
-        payload, properties = await self._encode(cmd.body, cmd)
+        message = await self.encode(cmd)
         if cmd.is_delayed:
             self._capabilities.require_delayed_delivery()
         producer = await self._producer(cmd.destination, cmd.producer_name)
         async with self._in_flight:
-            return await self._send(producer, cmd, payload, properties, cmd.key, cmd.sequence_id)
+            return await self._send(producer, cmd, message)
 
     @override
     async def publish_batch(self, cmd: PulsarPublishCommand) -> list[pulsar.MessageId]:
-        """Send every body with many sends in flight; the broker stores them in order."""
+        """Send every body with many sends in flight; the broker stores them in order.
+
+        The bodies are encoded together, by the codec's ``encode_batch`` when it has one
+        (FastStream's batch codec), else one by one with its ``encode``."""
         if cmd.is_delayed:
             self._capabilities.require_delayed_delivery()
+        messages = await self.encode_batch(cmd)
         producer = await self._producer(cmd.destination, cmd.producer_name)
         sends: list[asyncio.Task[pulsar.MessageId]] = []
         try:
-            for body in cmd.batch_bodies:
-                key, sequence_id = cmd.key, cmd.sequence_id
-                if isinstance(body, PulsarResponse):
-                    key, sequence_id = body.key or key, body.sequence_id
-                payload, properties = await self._encode(body, cmd)
+            for message in messages:
                 await self._in_flight.acquire()
                 # Tasks start in creation order, so send_async is called in that order.
-                task = asyncio.ensure_future(
-                    self._send(producer, cmd, payload, properties, key, sequence_id)
-                )
+                task = asyncio.ensure_future(self._send(producer, cmd, message))
                 task.add_done_callback(lambda _: self._in_flight.release())
                 sends.append(task)
         finally:
@@ -229,45 +228,36 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
     @override
     async def request(self, cmd: PulsarPublishCommand) -> Any:
         msg = (
-            "Request/reply is not supported by the Pulsar broker: publish a command "
-            "and consume its outcome event instead."
+            f"Request/reply is not supported by the Pulsar broker (request to "
+            f"{cmd.destination!r}): Pulsar's protocol has no reply-to, and this service "
+            "communicates by commands and outcome events. Publish the command with a "
+            "correlation_id and consume the outcome event that carries it back instead."
         )
         raise FeatureNotSupportedException(msg)
 
-    async def _encode(self, body: Any, cmd: PulsarPublishCommand) -> tuple[bytes, dict[str, str]]:
-        headers = dict(cmd.headers)
-        correlation_id = cmd.correlation_id
-        if isinstance(body, PulsarResponse):
-            headers |= body.headers
-            correlation_id = body.correlation_id or correlation_id
-            body = body.body
-        payload, content_type = await self.codec.encode(body, self.serializer)
-        properties = {str(k): str(v) for k, v in headers.items()}
-        if content_type:
-            properties[CONTENT_TYPE] = content_type
-        if correlation_id:
-            properties[CORRELATION_ID] = correlation_id
-        if cmd.reply_to:
-            properties[REPLY_TO] = cmd.reply_to
-        return payload, properties
+    async def encode(self, cmd: PulsarPublishCommand) -> EncodedMessage:
+        """The command's one body, encoded with the codec, and its properties."""
+        return await encode(cmd, self.codec, self.serializer)
+
+    async def encode_batch(self, cmd: PulsarPublishCommand) -> list[EncodedMessage]:
+        """Every body of a batch command, encoded in order: in one call to the codec's
+        ``encode_batch`` when it is a batch codec, else one by one."""
+        return await encode_batch(cmd, self.codec, self.serializer)
 
     async def _send(
         self,
         producer: pulsar.asyncio.Producer,
         cmd: PulsarPublishCommand,
-        payload: bytes,
-        properties: dict[str, str],
-        key: str | None,
-        sequence_id: int | None,
+        message: EncodedMessage,
     ) -> pulsar.MessageId:
         try:
             return await producer.send(
-                payload,
-                properties=properties,
-                partition_key=key,
+                message.payload,
+                properties=message.properties,
+                partition_key=message.key,
                 ordering_key=cmd.ordering_key,
-                sequence_id=sequence_id,
-                event_timestamp=_millis(cmd.event_time) if cmd.event_time else None,
+                sequence_id=message.sequence_id,
+                event_timestamp=_millis(message.event_time) if message.event_time else None,
                 deliver_after=cmd.deliver_after,
                 deliver_at=_millis(cmd.deliver_at) if cmd.deliver_at else None,
             )
@@ -322,3 +312,4 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         if error.error() in _PRODUCER_GONE:
             for batching in (True, False):
                 self._producers.pop((topic, name, batching), None)
+
