@@ -5,6 +5,7 @@ token authentication, authorization and TLS only)."""
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -26,17 +27,23 @@ class Standalone:
     def __init__(self, env: Mapping[str, str] | None = None, *, secure: bool = False) -> None:
         self.env = {**os.environ, **(env or {})}
         self.secure = secure
+        self._folder: Path | None = None  # made by private(), deleted by remove()
         default_broker, default_web = ("6751", "8181") if secure else ("6650", "8080")
         self.broker_port = self.env.get("PULSAR_BROKER_PORT", default_broker)
         self.web_port = self.env.get("PULSAR_WEB_PORT", default_web)
 
     @classmethod
     def private(
-        cls, data: Path, *, secure: bool = False, start_timeout: float | None = None
+        cls, data: Path | None = None, *, secure: bool = False, start_timeout: float | None = None
     ) -> "Standalone":
-        """A standalone of our own: ``data`` and free ports, so that it runs beside any
-        other (the developer's on 6650/8080 is neither used nor stopped). The script keeps
-        a lock file next to ``data``."""
+        """A standalone of our own on free ports, so that it runs beside any other (the
+        developer's on 6650/8080 is neither used nor stopped), its data in ``data`` or, when
+        None, in a new temporary folder that ``remove()`` deletes (the script keeps a lock
+        file next to the data directory: the folder holds both)."""
+        folder = None
+        if data is None:
+            folder = Path(tempfile.mkdtemp(prefix="alpes-pulsar-standalone-"))
+            data = folder / "data"
         env = {
             "PULSAR_STANDALONE_DATA": str(data),
             "PULSAR_BROKER_PORT": str(free_port()),
@@ -45,7 +52,9 @@ class Standalone:
         }
         if start_timeout is not None:
             env["PULSAR_START_TIMEOUT"] = str(int(start_timeout))
-        return cls(env, secure=secure)
+        standalone = cls(env, secure=secure)
+        standalone._folder = folder
+        return standalone
 
     @property
     def url(self) -> str:
@@ -104,6 +113,13 @@ class Standalone:
     def kill9(self) -> None:
         """SIGKILL, as a crash would."""
         self.run("kill9")
+
+    def remove(self, timeout: float = 90) -> None:
+        """Stop it and delete the folder ``private()`` made; if it does not stop, the
+        StandaloneError says so and the files stay."""
+        self.stop(timeout)
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def unavailable_reason(tools: Sequence[str] = ("java", "mvn")) -> str | None:
