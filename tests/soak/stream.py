@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pulsar
 import pulsar.asyncio
@@ -53,7 +54,7 @@ def campaign_commands(run: str, n: int) -> list[Command]:
     """The five commands of campaign ``n``: the v2 contract's example bodies with this
     campaign's id and participant ids no other campaign uses."""
     campana_id = f"c-soak-{run}-{n:05d}"
-    bodies: dict[str, dict[str, object]] = {
+    bodies: dict[str, dict[str, Any]] = {
         name: json.loads(example(name, 2)) | {"campana_id": campana_id} for name in STEPS
     }
     crear = bodies["crear-campana"]
