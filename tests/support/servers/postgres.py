@@ -30,6 +30,7 @@ class PostgresServer:
     def __init__(self, data: Path | None = None, port: int | None = None) -> None:
         self.data = data
         self.env = dict(os.environ)
+        self._folder: Path | None = None  # made by private(), deleted by remove()
         if data is not None:
             self.env["ALPES_PG_DATA"] = str(data)
         if port is not None:
@@ -41,7 +42,9 @@ class PostgresServer:
         temporary directory (not pytest's private tree: as root, the server runs as
         `postgres` and must be able to reach it). ``remove()`` deletes it all."""
         home = Path(tempfile.mkdtemp(prefix=prefix))
-        return cls(home / "data", free_port())
+        server = cls(home / "data", free_port())
+        server._folder = home
+        return server
 
     def run(self, command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """``infra/postgres/postgres COMMAND``, whatever its exit status."""
@@ -75,10 +78,10 @@ class PostgresServer:
             return None
 
     def remove(self) -> None:
-        """Stop it and delete its files (``private()``'s folder with them)."""
+        """Stop it and delete its files, and the folder ``private()`` made."""
         self.run("clean", 120)
-        if self.data is not None:
-            shutil.rmtree(self.data.parent, ignore_errors=True)
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def postgres_server_url() -> str | None:
