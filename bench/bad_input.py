@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -27,15 +26,15 @@ from typing import Any
 import pulsar
 
 from adapters.database.migrate import upgrade
-from adapters.embedded_pulsar import EmbeddedPulsar
+from bench.broker.raw import raw_client
+from bench.common import say
 from contracts import properties as p
 from contracts.examples import example
 from contracts.topics import COMMANDS_V2, EVENTS_V2, command_topic
-from tests.soak.stream import Worker
+from tests.support.servers.pulsar_lite import running_pulsar_lite
+from tests.support.servers.workers import Worker, worker_env
 from tests.unit.workers.test_bad_input_corpus import CORPUS
 from tests.unit.workers.test_bad_input_corpus_v2 import V1_CASES_AS_V2, V2_ONLY
-
-from .broker import raw_client, say
 
 
 @dataclass
@@ -60,7 +59,9 @@ def cases(run: str) -> list[Case]:
         found.append(Case(1, command, raw, reason, {p.COMMAND_ID: f"bad-{correlation}",
                                                       p.CORRELATION_ID: correlation},
                           "c-12345", correlation))
-    v2 = [(c, b, {}, r) for c, b, r, _ in V1_CASES_AS_V2]
+    v2: list[tuple[str, Any, dict[str, str], str]] = [
+        (c, b, {}, r) for c, b, r, _ in V1_CASES_AS_V2
+    ]
     v2 += [(c, b, ch, r) for c, b, ch, r, _ in V2_ONLY]
     for n, (command, body, changes, reason) in enumerate(v2):
         correlation = f"{run}-v2-{n}"
@@ -81,12 +82,7 @@ def cases(run: str) -> list[Case]:
 async def measure(url: str, flavor: str, database_url: str, folder: Path) -> int:
     await upgrade(database_url)
     run = uuid.uuid4().hex[:8]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALPES_")} | {
-        "ALPES_PULSAR_URL": url,
-        "ALPES_PULSAR_FLAVOR": flavor,
-        "ALPES_DATABASE_URL": database_url,
-        "ALPES_LOG_LEVEL": "WARNING",
-    }
+    env = worker_env(url, flavor, database_url, "WARNING")
     fleet = [Worker(role, env, folder / f"{role}.log", folder) for role in ("commands", "relay")]
     for worker in fleet:
         worker.start()
@@ -122,12 +118,12 @@ async def measure(url: str, flavor: str, database_url: str, folder: Path) -> int
                     if props.get(p.EVENT_TYPE) != "comando-rechazado":
                         continue
                     body = json.loads(message.data())
-                    case = by_correlation.get(props.get(p.CORRELATION_ID, "")) or by_command.get(
-                        body["command_id"]
-                    )
-                    if case is not None and case.got is None:
-                        case.got = body["reason"]
-                        case.seconds = time.monotonic() - case.sent_at
+                    rejected = by_correlation.get(
+                        props.get(p.CORRELATION_ID, "")
+                    ) or by_command.get(body["command_id"])
+                    if rejected is not None and rejected.got is None:
+                        rejected.got = body["reason"]
+                        rejected.seconds = time.monotonic() - rejected.sent_at
         except TimeoutError:
             pass
     finally:
@@ -175,7 +171,7 @@ def main() -> int:
     database_url = args.database_url or f"sqlite:///{folder / 'alpes.db'}"
     if args.url:
         return asyncio.run(measure(args.url, args.flavor, database_url, folder))
-    with EmbeddedPulsar(folder / "pulsar-lite") as lite:
+    with running_pulsar_lite(folder / "pulsar-lite") as lite:
         return asyncio.run(measure(lite.url, "lite", database_url, folder))
 
 

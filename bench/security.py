@@ -31,34 +31,21 @@ import jwt
 import pulsar
 import pulsar.asyncio
 
-from adapters.embedded_pulsar import free_port
-
-from .broker import say
-from .pipeline_support import (
-    ALPES,
-    COMMAND_TOPIC,
-    ROOT,
-    WorkerProcess,
-    campaign_id,
-    command_body,
-    command_id,
-    run_tag,
-)
-
-SCRIPT = ROOT / "infra" / "pulsar-standalone" / "pulsar-standalone"
+from bench.common import ROOT, say
+from bench.pipeline.commands import COMMAND_TOPIC, campaign_id, command_body, command_id, run_tag
+from tests.support.servers.apache_pulsar import Standalone
+from tests.support.servers.workers import ALPES, Worker
 
 
 @dataclass
 class Setup:
     name: str
-    env: dict[str, str]  # for the infra script
-    secure: bool
-    urls: dict[str, str] | None = None
+    standalone: Standalone
+    urls: dict[str, str] | None = None  # what its start printed
 
-    def run(self, command: str) -> dict[str, str]:
-        args = [str(SCRIPT), *(["--secure"] if self.secure else []), command]
-        done = subprocess.run(args, env=self.env, check=True, capture_output=True, text=True)
-        return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    @property
+    def secure(self) -> bool:
+        return self.standalone.secure
 
     def token(self, role: str) -> str | None:
         if not self.secure or self.urls is None:
@@ -91,16 +78,10 @@ class Setup:
 
 
 def setups(root: Path) -> list[Setup]:
-    made = []
-    for name, secure in (("plain", False), ("tls+token", True)):
-        env = os.environ | {
-            "PULSAR_STANDALONE_DATA": str(root / name),
-            "PULSAR_BROKER_PORT": str(free_port()),
-            "PULSAR_WEB_PORT": str(free_port()),
-            "PULSAR_BOOKIE_PORT": str(free_port()),
-        }
-        made.append(Setup(name, env, secure))
-    return made
+    return [
+        Setup(name, Standalone.private(root / name, secure=secure))
+        for name, secure in (("plain", False), ("tls+token", True))
+    ]
 
 
 async def publish(setup: Setup, tag: str, n: int) -> None:
@@ -141,22 +122,20 @@ def one_run(setup: Setup, n: int, folder: Path) -> tuple[float, float]:
     env = setup.alpes_env(
         setup.token("service"), ALPES_DATABASE_URL=f"sqlite:///{db}", ALPES_DATA_DIR=str(folder)
     )
-    subprocess.run([str(ALPES), "db", "upgrade"], env=env, check=True, capture_output=True)
-    workers = [WorkerProcess(name, env, folder / f"{name}.log") for name in ("commands", "relay")]
+    subprocess.run([ALPES, "db", "upgrade"], env=env, check=True, capture_output=True)
+    workers = [
+        Worker(name, env, folder / f"{name}.log", ROOT).start() for name in ("commands", "relay")
+    ]
     try:
         for worker in workers:
-            while "Ctrl-C to stop" not in worker.log_path.read_text(errors="replace"):
-                worker.check_alive()
-                time.sleep(0.1)
+            worker.wait_ready()
         return asyncio.run(measure(setup, workers, db, n))
     finally:
         for worker in workers:
-            worker.stop()
+            worker.terminate()
 
 
-async def measure(
-    setup: Setup, workers: list[WorkerProcess], db: Path, n: int
-) -> tuple[float, float]:
+async def measure(setup: Setup, workers: list[Worker], db: Path, n: int) -> tuple[float, float]:
     """From the first send until all ``n`` are applied, and until all are relayed."""
     tag = run_tag()
     started = time.perf_counter()
@@ -188,12 +167,12 @@ def main() -> None:
     try:
         for setup in chosen:
             say(f"starting Apache Pulsar standalone, {setup.name} ...")
-            setup.urls = setup.run("start")
+            setup.urls = setup.standalone.start()
         secure = chosen[1]
         assert secure.urls is not None
         admin = Path(secure.urls["PULSAR_ADMIN_TOKEN_FILE"]).read_text().strip()
         granted = subprocess.run(
-            [str(ALPES), "topics", "grant"], capture_output=True, text=True,
+            [ALPES, "topics", "grant"], capture_output=True, text=True,
             env=secure.alpes_env(None, ALPES_PULSAR_ADMIN_TOKEN=admin),
         )
         if granted.returncode:
@@ -223,7 +202,7 @@ def main() -> None:
     finally:
         for setup in chosen:
             if setup.urls is not None:
-                setup.run("stop")
+                setup.standalone.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -6,22 +6,19 @@ from pathlib import Path
 import pytest
 
 from adapters.database.migrate import upgrade
-from adapters.embedded_pulsar import EmbeddedPulsar
-from tests.support.brokers import RealBroker, Standalone, lite_broker, standalone_unavailable_reason
-from tests.support.databases import create_database, drop_database, postgres_server_url
-from tests.support.secure import SecureBroker, SecureStandalone, grant
+from tests.support.brokers import RealBroker, lite_broker, standalone_broker
+from tests.support.secure import SecureBroker, grant, secure_broker
+from tests.support.servers.apache_pulsar import Standalone, unavailable_reason
+from tests.support.servers.postgres import create_database, drop_database, postgres_server_url
+from tests.support.servers.pulsar_lite import running_pulsar_lite
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
 def pulsar_lite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBroker]:
-    lite = EmbeddedPulsar(tmp_path_factory.mktemp("pulsar-lite"))
-    lite.start()
-    try:
+    with running_pulsar_lite(tmp_path_factory.mktemp("pulsar-lite")) as lite:
         yield lite_broker(lite)
-    finally:
-        lite.stop()
 
 
 @pytest.fixture(scope="session")
@@ -29,9 +26,9 @@ def apache_pulsar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBrok
     """Apache Pulsar standalone: the one .ci/run started (ALPES_TEST_APACHE_PULSAR=1 and
     the PULSAR_* ports in the environment), or one started here for the session."""
     if os.environ.get("ALPES_TEST_APACHE_PULSAR") == "1":
-        yield Standalone({}).broker()
+        yield standalone_broker(Standalone())
         return
-    reason = standalone_unavailable_reason()
+    reason = unavailable_reason()
     if reason:
         if IN_CI:
             pytest.fail(f"CI must test against Apache Pulsar, but {reason}")
@@ -45,11 +42,11 @@ def apache_pulsar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBrok
             "PULSAR_BOOKIE_PORT": os.environ.get("ALPES_TEST_PULSAR_BOOKIE_PORT", "13181"),
         }
     )
-    standalone.run("start")
+    standalone.start()
     try:
-        yield standalone.broker()
+        yield standalone_broker(standalone)
     finally:
-        standalone.run("stop")
+        standalone.stop()
 
 
 @pytest.fixture(scope="session")
@@ -57,19 +54,19 @@ def secure_pulsar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBr
     """Apache Pulsar standalone with token authentication, authorization and TLS only,
     started for the session beside any plain one, with the service's permissions
     granted by `alpes topics grant`."""
-    reason = standalone_unavailable_reason()
+    reason = unavailable_reason()
     if reason:
         if IN_CI:
             pytest.fail(f"CI must test security against Apache Pulsar, but {reason}")
         pytest.skip(reason)
-    standalone = SecureStandalone(tmp_path_factory.mktemp("pulsar-secure"))
-    broker = standalone.start()
+    standalone = Standalone.private(tmp_path_factory.mktemp("pulsar-secure"), secure=True)
+    broker = secure_broker(standalone.start())
     try:
         granted = grant(broker)
         assert granted.returncode == 0, granted.stderr
         yield broker
     finally:
-        standalone.run("stop")
+        standalone.stop()
 
 
 @pytest.fixture

@@ -2,10 +2,6 @@
 process exits in bounded time, and the next worker re-applies nothing."""
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,24 +15,16 @@ from contracts.examples import example
 from contracts.topics import COMMANDS_V2, EVENTS_V2, command_topic
 from tests.support.brokers import RealBroker
 from tests.support.raw import raw_client
+from tests.support.servers.workers import Worker, worker_env
 
 pytestmark = [pytest.mark.pulsar_lite, pytest.mark.timeout(240)]
 
-ALPES = str(Path(sys.executable).parent / "alpes")
 COUNT = 300
 
 
-def start_worker(real: RealBroker, database_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALPES_")} | {
-        "ALPES_PULSAR_URL": real.url,
-        "ALPES_PULSAR_FLAVOR": "lite",
-        "ALPES_DATABASE_URL": database_url,
-        "ALPES_COMMAND_CONCURRENCY": "4",
-        "ALPES_LOG_LEVEL": "INFO",
-    }
-    with log.open("wb") as out:
-        return subprocess.Popen([ALPES, "worker", "run", "commands"], env=env, stderr=out,
-                                stdout=subprocess.DEVNULL)
+def start_worker(real: RealBroker, database_url: str, log: Path) -> Worker:
+    env = worker_env(real.url, "lite", database_url, "INFO", ALPES_COMMAND_CONCURRENCY="4")
+    return Worker("commands", env, log, log.parent).start()
 
 
 async def applied(database_url: str) -> int:
@@ -80,8 +68,7 @@ async def test_sigterm_finishes_in_flight_work_and_nothing_is_applied_twice(
     first = start_worker(pulsar_lite, database_url, tmp_path / "first.log")
     await wait_until(50, database_url)
     stopping = time.monotonic()
-    first.send_signal(signal.SIGTERM)
-    code = await asyncio.to_thread(first.wait, 30)
+    code = await asyncio.to_thread(first.terminate, 30)
     took = time.monotonic() - stopping
     assert code == 0, (tmp_path / "first.log").read_text()
     assert took < 20, f"SIGTERM took {took:.1f}s"
@@ -92,8 +79,7 @@ async def test_sigterm_finishes_in_flight_work_and_nothing_is_applied_twice(
     try:
         await wait_until(COUNT, database_url)
     finally:
-        second.send_signal(signal.SIGTERM)
-        await asyncio.to_thread(second.wait, 30)
+        await asyncio.to_thread(second.terminate, 30)
 
     engine = create_engine(database_url)
     async with engine.connect() as c:

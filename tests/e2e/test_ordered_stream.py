@@ -20,10 +20,10 @@ from adapters.database.engine import create_engine
 from adapters.database.migrate import upgrade
 from adapters.database.schema import command_log
 from contracts.topics import COMMANDS_V2, EVENTS_V2
-from tests.soak.stream import Worker
 from tests.support.brokers import RealBroker
-from tests.support.databases import create_database, drop_database
 from tests.support.ordered_stream import EventStream, Sent, interleaved, send_all, story
+from tests.support.servers.postgres import create_database, drop_database
+from tests.support.servers.workers import Worker, worker_env
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -32,12 +32,7 @@ PARTITIONS = 3
 
 
 def workers(url: str, flavor: str, database_url: str, folder: Path, commands: int) -> list[Worker]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALPES_")} | {
-        "ALPES_PULSAR_URL": url,
-        "ALPES_PULSAR_FLAVOR": flavor,
-        "ALPES_DATABASE_URL": database_url,
-        "ALPES_LOG_LEVEL": "INFO",
-    }
+    env = worker_env(url, flavor, database_url, "INFO")
     roles = [("relay", "relay")] + [(f"commands-{n}", "commands") for n in range(commands)]
     return [Worker(role, env, folder / f"{name}.log", folder) for name, role in roles]
 

@@ -7,7 +7,6 @@ who holds the producer's token cannot write the read model through the event top
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -19,8 +18,9 @@ import pytest
 
 from contracts.examples import example
 from contracts.topics import EVENT_TOPICS, EVENTS_V2
-from tests.support.databases import apply_grants, create_database, drop_database, role_url
-from tests.support.secure import ALPES, CONSUMER, PRODUCER, SERVICE, SecureBroker
+from tests.support.secure import CONSUMER, PRODUCER, SERVICE, SecureBroker
+from tests.support.servers.postgres import apply_grants, create_database, drop_database, role_url
+from tests.support.servers.workers import ALPES, Worker
 
 pytestmark = [pytest.mark.security, pytest.mark.timeout(300)]
 
@@ -64,31 +64,20 @@ def service(
         "ALPES_COMMAND_SETTLE_ATTEMPTS": "1",
     }
     env = secure_pulsar.env(token, **settings)
-    processes: dict[str, tuple[subprocess.Popen[str], Path]] = {}
-    for name in WORKERS:
-        log = tmp_path / f"{name}.log"
-        with log.open("w") as out:
-            processes[name] = (
-                subprocess.Popen(
-                    [ALPES, "worker", "run", name], env=env, cwd=tmp_path,
-                    stdout=out, stderr=subprocess.STDOUT, text=True,
-                ),
-                log,
-            )
-    deadline = time.monotonic() + 120
-    for name, (process, log) in processes.items():
-        while "Ctrl-C to stop" not in log.read_text():
-            assert process.poll() is None, f"{name} exited: {log.read_text()}"
-            assert time.monotonic() < deadline, f"{name} did not start: {log.read_text()}"
-            time.sleep(0.2)
+    workers = [
+        Worker(name, env, tmp_path / f"{name}.log", tmp_path, stdout=True).start()
+        for name in WORKERS
+    ]
     try:
+        deadline = time.monotonic() + 120
+        for worker in workers:
+            worker.wait_ready(max(0.0, deadline - time.monotonic()))
         yield settings
     finally:
-        for process, _ in processes.values():
-            process.send_signal(signal.SIGTERM)
-        for name, (process, log) in processes.items():
-            assert process.wait(60) == 0, f"{name}: {log.read_text()}"
-            output = log.read_text()
+        codes = [worker.terminate(60) for worker in workers]
+        for worker, code in zip(workers, codes, strict=True):
+            output = worker.log.read_text()
+            assert code == 0, f"{worker.role}: {output}"
             assert token not in output
             assert "Traceback" not in output, output
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
-from tests.support.secure import ALPES, CONSUMER, PRODUCER, SecureBroker
+from tests.support.secure import CONSUMER, PRODUCER, SecureBroker
+from tests.support.servers.workers import ALPES
 from workers.commands import SUBSCRIPTION as COMMANDS_SUBSCRIPTION
 
 pytestmark = [pytest.mark.security, pytest.mark.timeout(300)]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from adapters.database.migrate import current_revision, head_revision, require_head, upgrade
-from tests.support.databases import apply_grants, create_database, drop_database, role_url
+from tests.support.servers.postgres import apply_grants, create_database, drop_database, role_url
 
 pytestmark = pytest.mark.security
 

@@ -11,7 +11,7 @@ from adapters.database.engine import create_engine
 from adapters.database.keys import where_one_of
 from adapters.database.migrate import upgrade
 from adapters.database.schema import command_log
-from tests.support.databases import create_database, drop_database
+from tests.support.servers.postgres import create_database, drop_database
 
 ROWS = 5000
 KEYS = [f"cmd-{n}" for n in range(1000, 1256)]  # a full batch of 256

@@ -19,7 +19,7 @@ from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from contracts.v2.events import EVENTS
 from tests.support.brokers import RealBroker
 from tests.support.events import key_of, v2_properties
-from tests.support.raw import raw_client
+from tests.support.raw import raw_client, subscription_from_now
 from tests.support.waiting import eventually
 from workers.dead_letters import DeadLetterTopic, list_dead_letters
 from workers.notifications import SUBSCRIPTION, register
@@ -312,9 +312,11 @@ async def running(broker: PulsarBroker) -> AsyncIterator[PulsarBroker]:
 
 
 def notified(path: Path) -> list[dict[str, Any]]:
+    """The notifications written so far: whole lines only (the sender may be writing one)."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    text = path.read_text("utf-8")
+    return [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines()]
 
 
 @pytest.mark.timeout(180)
@@ -326,7 +328,8 @@ async def test_a_campana_creada_published_to_the_broker_lands_in_the_notificatio
     path = tmp_path / "notifications.jsonl"
     broker = PulsarBroker(real.url, capabilities=real.capabilities, graceful_timeout=10)
     # Its own subscription: the v2 stream and its history are shared with other tests.
-    register(broker, LogSender(path), subscription=f"test-notificaciones-{uuid.uuid4().hex}")
+    subscription = await subscription_from_now(real.url, EVENTS_V2, "test-notificaciones")
+    register(broker, LogSender(path), subscription=subscription)
 
     async with running(broker), raw_client(real.url) as client:
         producer = await client.create_producer(EVENTS_V2, batching_enabled=False)
@@ -352,7 +355,7 @@ async def test_an_event_of_unknown_type_on_the_stream_is_parked_in_the_dlq_and_t
     campana_id = f"c-{uuid.uuid4().hex[:12]}"
     unknown_id, good_id = str(uuid.uuid4()), str(uuid.uuid4())
     path = tmp_path / "notifications.jsonl"
-    subscription = f"test-notificaciones-{uuid.uuid4().hex}"
+    subscription = await subscription_from_now(real.url, EVENTS_V2, "test-notificaciones")
     broker = PulsarBroker(real.url, capabilities=real.capabilities, graceful_timeout=10)
     register(broker, LogSender(path), subscription=subscription)
     body = json.dumps(CREADA | {"campana_id": campana_id}).encode()

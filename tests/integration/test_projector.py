@@ -14,7 +14,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import pulsar
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,7 +37,7 @@ from application.projection import ApplyResult, CampaignView, OutOfOrder
 from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from tests.support.brokers import RealBroker
 from tests.support.events import Event, creada, lifecycle, rechazado
-from tests.support.raw import raw_client
+from tests.support.raw import subscription_from_now
 from tests.support.waiting import eventually
 from workers.projector import MAX_REDELIVERIES, SUBSCRIPTION, rebuild, register
 
@@ -300,19 +299,6 @@ def test_the_projector_subscribes_to_the_v2_event_stream_only_key_shared_where_t
 # Real brokers.
 
 
-async def fresh_subscription(real: RealBroker) -> str:
-    """A new subscription on the v2 event stream that starts after what earlier tests left
-    there: this test's projector sees only this test's events."""
-    name = f"projector-{uuid.uuid4().hex[:8]}"
-    async with raw_client(real.url) as client:
-        consumer = await client.subscribe(
-            EVENTS_V2, name, initial_position=pulsar.InitialPosition.Latest,
-            consumer_type=pulsar.ConsumerType.Shared,
-        )
-        await consumer.close()
-    return name
-
-
 def make_broker(real: RealBroker) -> PulsarBroker:
     return PulsarBroker(real.url, capabilities=real.capabilities, graceful_timeout=10)
 
@@ -322,7 +308,11 @@ async def test_the_projector_converges_on_a_real_broker_despite_order_and_duplic
 ) -> None:
     caplog.set_level(logging.INFO, logger="alpes.projector")
     broker = make_broker(real)
-    register(broker, SqlViewStore(engine), subscription=await fresh_subscription(real))
+    register(
+        broker,
+        SqlViewStore(engine),
+        subscription=await subscription_from_now(real.url, EVENTS_V2, "projector"),
+    )
     created, activated, *rest = lifecycle(campana_id)
 
     def waited(event: Event) -> bool:
@@ -360,7 +350,11 @@ async def test_a_live_projector_applies_a_campaign_published_in_order_without_wa
     handlers at once."""
     caplog.set_level(logging.INFO, logger="alpes.projector")
     broker = make_broker(real)
-    register(broker, SqlViewStore(engine), subscription=await fresh_subscription(real))
+    register(
+        broker,
+        SqlViewStore(engine),
+        subscription=await subscription_from_now(real.url, EVENTS_V2, "projector"),
+    )
     events = lifecycle(campana_id)
 
     await broker.start()

@@ -1,22 +1,20 @@
 """What the soak tests drive and read: the command stream an outside service sends (a plain
-pulsar-client producer that re-sends until the broker confirms), worker processes that can
-be SIGKILLed and are restarted like a process supervisor would, a downstream consumer that
-deduplicates events by ``event_id``, and the service's tables read back at the end."""
+pulsar-client producer that re-sends until the broker confirms), the worker processes
+(tests.support.servers.workers) SIGKILLed and restarted like a process supervisor would, a
+downstream consumer that deduplicates events by ``event_id``, and the service's tables read
+back at the end."""
 
 import asyncio
 import contextlib
 import json
 import logging
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pulsar
 import pulsar.asyncio
@@ -27,8 +25,8 @@ from adapters.database.schema import campaigns, command_log, outbox
 from contracts import properties as p
 from contracts.examples import example
 from contracts.topics import COMMANDS_V2, EVENTS_V2
+from tests.support.servers.workers import Worker
 
-ALPES = str(Path(sys.executable).parent / "alpes")
 _CLIENT_LOG = logging.getLogger("pulsar.client.soak")
 
 # Per campaign, published in this order; the campaign ends at version 5, paused.
@@ -56,7 +54,7 @@ def campaign_commands(run: str, n: int) -> list[Command]:
     """The five commands of campaign ``n``: the v2 contract's example bodies with this
     campaign's id and participant ids no other campaign uses."""
     campana_id = f"c-soak-{run}-{n:05d}"
-    bodies: dict[str, dict[str, object]] = {
+    bodies: dict[str, dict[str, Any]] = {
         name: json.loads(example(name, 2)) | {"campana_id": campana_id} for name in STEPS
     }
     crear = bodies["crear-campana"]
@@ -156,54 +154,6 @@ class CommandProducer:
 
 
 # --------------------------------------------------------------------- workers ---
-class Worker:
-    """One `alpes worker run ROLE` process; its stderr (INFO log) appended to ``log``."""
-
-    def __init__(self, role: str, env: dict[str, str], log: Path, cwd: Path) -> None:
-        self.role = role
-        self.env = env
-        self.log = log
-        self.cwd = cwd
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            out.write(f"--- start {self.starts + 1} at {time.time():.3f}\n".encode())
-            out.flush()
-            self.process = subprocess.Popen(
-                [ALPES, "worker", "run", self.role],
-                env=self.env,
-                cwd=self.cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=out,
-                start_new_session=True,
-            )
-        self.starts += 1
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook runs, in-flight work is cut short."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def terminate(self, timeout: float = 30) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self.process.returncode
-
-
 @dataclass
 class Fleet:
     """The worker processes of a run, restarted like a supervisor (compose's

@@ -12,9 +12,6 @@ quick local try.
 import asyncio
 import contextlib
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 import urllib.error
 import uuid
@@ -25,10 +22,16 @@ from pathlib import Path
 import pytest
 
 from adapters.database.migrate import upgrade
-from adapters.embedded_pulsar import EmbeddedPulsar, free_port
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
 from tests.support.brokers import RealBroker
-from tests.support.databases import POSTGRES_SCRIPT, create_database
+from tests.support.servers.postgres import (
+    POSTGRES_SCRIPT,
+    PostgresError,
+    PostgresServer,
+    create_database,
+)
+from tests.support.servers.pulsar_lite import running_pulsar_lite
+from tests.support.servers.workers import Worker, worker_env
 from workers.commands import SUBSCRIPTION
 
 from .stream import (
@@ -38,7 +41,6 @@ from .stream import (
     EventCollector,
     Fleet,
     Ledger,
-    Worker,
     WorkerLogs,
     campaign_commands,
     wait_quiescent,
@@ -77,12 +79,7 @@ class Soak:
 async def run_soak(soak: Soak, folder: Path) -> str:
     started = time.monotonic()
     run = uuid.uuid4().hex[:8]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALPES_")} | {
-        "ALPES_PULSAR_URL": soak.broker_url,
-        "ALPES_PULSAR_FLAVOR": soak.flavor,
-        "ALPES_DATABASE_URL": soak.database_url,
-        "ALPES_LOG_LEVEL": "INFO",
-    }
+    env = worker_env(soak.broker_url, soak.flavor, soak.database_url, "INFO")
     roles = {f"commands-{i + 1}": "commands" for i in range(soak.command_workers)}
     roles["relay"] = "relay"
     fleet = Fleet(
@@ -268,85 +265,69 @@ def _verify(
 async def test_lite_and_sqlite_survive_worker_and_broker_crashes(tmp_path: Path) -> None:
     """The embedded default's safe mode: one command worker at a time (pulsar-lite has no
     Key_Shared), the relay in its own process, a SQLite file."""
-    lite = EmbeddedPulsar(tmp_path / "pulsar-lite")
-    lite.start()
     database_url = f"sqlite:///{tmp_path / 'alpes.db'}"
     await upgrade(database_url)
+    with running_pulsar_lite(tmp_path / "pulsar-lite") as lite:
+        restarted_at = 0  # broker log offset at the last restart
 
-    restarted_at = 0  # broker log offset at the last restart
+        async def kill_broker() -> None:
+            lite.kill()
 
-    async def kill_broker() -> None:
-        lite.kill()
+        async def start_broker() -> None:
+            nonlocal restarted_at
+            await asyncio.to_thread(lite.start)
+            restarted_at = lite.log_path.stat().st_size
 
-    async def start_broker() -> None:
-        nonlocal restarted_at
-        await asyncio.to_thread(lite.start)
-        restarted_at = lite.log_path.stat().st_size
+        def stuck() -> str | None:
+            """pulsar-lite 0.2.0 keeps the consumer of a connection that ended in a reset (a
+            worker SIGKILLed with data unread in its socket): the restarted worker's
+            subscribe is refused and the dead consumer's messages wait for a broker restart.
+            Seen in about one run in three; see docs/failure-semantics.md, "Crash
+            behaviour"."""
+            with lite.log_path.open("rb") as log:
+                log.seek(restarted_at)
+                since = log.read().decode(errors="replace")
+            if "already exists" not in since:
+                return None
+            return (
+                "pulsar-lite kept a killed worker's consumer registered ('Consumer N already "
+                "exists'); its messages wait for a broker restart (known pulsar-lite 0.2.0 bug)"
+            )
 
-    def stuck() -> str | None:
-        """pulsar-lite 0.2.0 keeps the consumer of a connection that ended in a reset (a
-        worker SIGKILLed with data unread in its socket): the restarted worker's subscribe
-        is refused and the dead consumer's messages wait for a broker restart. Seen in
-        about one run in three; see docs/failure-semantics.md, "Crash behaviour"."""
-        with lite.log_path.open("rb") as log:
-            log.seek(restarted_at)
-            since = log.read().decode(errors="replace")
-        if "already exists" not in since:
-            return None
-        return (
-            "pulsar-lite kept a killed worker's consumer registered ('Consumer N already "
-            "exists'); its messages wait for a broker restart (known pulsar-lite 0.2.0 bug)"
+        soak = Soak(
+            label="lite+sqlite",
+            broker_url=lite.url,
+            flavor="lite",
+            database_url=database_url,
+            command_workers=1,
+            pace=1.0,
+            kill_broker=kill_broker,
+            start_broker=start_broker,
+            broker_log=lite.log_path,
+            stuck=stuck,
         )
-
-    soak = Soak(
-        label="lite+sqlite",
-        broker_url=lite.url,
-        flavor="lite",
-        database_url=database_url,
-        command_workers=1,
-        pace=1.0,
-        kill_broker=kill_broker,
-        start_broker=start_broker,
-        broker_log=lite.log_path,
-        stuck=stuck,
-    )
-    try:
         await run_soak(soak, tmp_path)
-    finally:
-        lite.stop()
 
 
 # ------------------------------------------- 2. Apache Pulsar + PostgreSQL ---
 @pytest.fixture
-def private_postgres() -> Iterator[tuple[str, Callable[[str], None]]]:
-    """A throwaway PostgreSQL server of our own (not the suite's or CI's): its URL and a
-    function running ``infra/postgres/postgres <command>`` on it."""
+def private_postgres() -> Iterator[tuple[str, PostgresServer]]:
+    """A throwaway PostgreSQL server of our own (not the suite's or CI's): its URL and its
+    driver, to stop and start it."""
     if not POSTGRES_SCRIPT.exists():
         pytest.skip(f"{POSTGRES_SCRIPT} is missing")
-    # Outside pytest's private tmp tree: as root, the server runs as `postgres` and must
-    # be able to reach its data directory.
-    home = Path(tempfile.mkdtemp(prefix="alpes-soak-pg-"))
-    env = os.environ | {"ALPES_PG_DATA": str(home / "data"), "ALPES_PG_PORT": str(free_port())}
-
-    def postgres(command: str) -> None:
-        done = subprocess.run(
-            [str(POSTGRES_SCRIPT), command], env=env, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, f"postgres {command}: {done.stderr[-2000:]}"
-
+    server = PostgresServer.private("alpes-soak-pg-")
     try:
-        done = subprocess.run(
-            [str(POSTGRES_SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=900
-        )
-        if done.returncode != 0:
-            reason = f"could not start a private PostgreSQL: {done.stderr[-500:]}"
+        try:
+            url = server.start()
+        except PostgresError as error:
+            reason = f"could not start a private PostgreSQL: {error}"
             if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
                 pytest.fail(f"CI must run the soak on PostgreSQL, but {reason}")
             pytest.skip(reason)
-        yield done.stdout.strip().splitlines()[-1], postgres
+        yield url, server
     finally:
-        subprocess.run([str(POSTGRES_SCRIPT), "clean"], env=env, capture_output=True, timeout=120)
-        shutil.rmtree(home, ignore_errors=True)
+        server.remove()
 
 
 def drop_backlog(broker: RealBroker) -> None:
@@ -362,7 +343,7 @@ def drop_backlog(broker: RealBroker) -> None:
 @pytest.mark.apache_pulsar
 async def test_apache_pulsar_and_postgresql_survive_worker_broker_and_database_outages(
     apache_pulsar: RealBroker,
-    private_postgres: tuple[str, Callable[[str], None]],
+    private_postgres: tuple[str, PostgresServer],
     tmp_path: Path,
 ) -> None:
     """Two competing command workers (Key_Shared), the relay in its own process, the
@@ -379,9 +360,9 @@ async def test_apache_pulsar_and_postgresql_survive_worker_broker_and_database_o
         await asyncio.to_thread(apache_pulsar.start)
 
     async def restart_database() -> None:
-        await asyncio.to_thread(postgres, "stop")
+        await asyncio.to_thread(postgres.stop)
         await asyncio.sleep(5)
-        await asyncio.to_thread(postgres, "start")
+        await asyncio.to_thread(postgres.start)
 
     soak = Soak(
         label="apache+postgresql",

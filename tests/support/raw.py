@@ -3,6 +3,7 @@ outside producer or consumer would do."""
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -48,3 +49,18 @@ async def raw_read(url: str, topic: str, count: int, timeout: float = 20.0) -> l
         finally:
             await consumer.close()
         return messages
+
+
+async def subscription_from_now(url: str, topic: str, prefix: str) -> str:
+    """A new subscription on ``topic`` that starts after whatever earlier tests left there
+    (the v2 streams are shared by the whole session): its consumer sees only what comes."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    async with raw_client(url) as client:
+        consumer = await client.subscribe(
+            topic,
+            name,
+            initial_position=pulsar.InitialPosition.Latest,
+            consumer_type=pulsar.ConsumerType.Shared,
+        )
+        await consumer.close()
+    return name

@@ -1,12 +1,11 @@
-"""Apache Pulsar with security on, for the tests: `pulsar-standalone --secure` on free
-ports and its own data dir (the plain standalone can run beside it), tokens issued per
-role with the run's secret key, and the service's permissions applied by the real
-`alpes topics grant`."""
+"""Apache Pulsar with security on, for the tests: the broker a `pulsar-standalone --secure`
+started (tests.support.servers.apache_pulsar, on free ports and its own data dir: the
+plain standalone can run beside it), tokens issued per role with the run's secret key,
+and the service's permissions applied by the real `alpes topics grant`."""
 
 import logging
 import os
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,10 +17,8 @@ import jwt
 import pulsar
 import pulsar.asyncio
 
-from adapters.embedded_pulsar import free_port
-from tests.support.brokers import STANDALONE_SCRIPT
+from tests.support.servers.workers import ALPES
 
-ALPES = str(Path(sys.executable).parent / "alpes")
 _LOG = logging.getLogger("pulsar.client.tests.secure")
 
 SERVICE = "service"
@@ -80,36 +77,15 @@ class SecureBroker:
             await client.close()
 
 
-class SecureStandalone:
-    """Drives `pulsar-standalone --secure` on free ports and a data dir of the session."""
-
-    def __init__(self, data: Path) -> None:
-        self.env = {
-            **os.environ,
-            "PULSAR_STANDALONE_DATA": str(data),
-            "PULSAR_BROKER_PORT": str(free_port()),
-            "PULSAR_WEB_PORT": str(free_port()),
-            "PULSAR_BOOKIE_PORT": str(free_port()),
-        }
-
-    def run(self, command: str, timeout: float = 600) -> dict[str, str]:
-        done = subprocess.run(
-            [str(STANDALONE_SCRIPT), "--secure", command],
-            env=self.env, check=True, timeout=timeout, capture_output=True, text=True,
-        )
-        return dict(
-            line.split("=", 1) for line in done.stdout.splitlines() if "=" in line
-        )
-
-    def start(self) -> SecureBroker:
-        urls = self.run("start")
-        return SecureBroker(
-            url=urls["PULSAR_SERVICE_URL"],
-            admin_url=urls["PULSAR_WEB_URL"],
-            ca=urls["PULSAR_TLS_TRUST_CERTS"],
-            secret_key=Path(urls["PULSAR_TOKEN_SECRET_KEY"]),
-            admin_token_file=Path(urls["PULSAR_ADMIN_TOKEN_FILE"]),
-        )
+def secure_broker(urls: dict[str, str]) -> SecureBroker:
+    """The broker a secured standalone's ``start`` printed."""
+    return SecureBroker(
+        url=urls["PULSAR_SERVICE_URL"],
+        admin_url=urls["PULSAR_WEB_URL"],
+        ca=urls["PULSAR_TLS_TRUST_CERTS"],
+        secret_key=Path(urls["PULSAR_TOKEN_SECRET_KEY"]),
+        admin_token_file=Path(urls["PULSAR_ADMIN_TOKEN_FILE"]),
+    )
 
 
 def grant(broker: SecureBroker) -> subprocess.CompletedProcess[str]:

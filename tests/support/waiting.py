@@ -10,7 +10,7 @@ async def eventually(predicate: Callable[[], bool], timeout: float = 20.0) -> No
 
 
 async def take(queue: "asyncio.Queue[object]", count: int, timeout: float = 20.0) -> list[object]:
-    items = []
+    items: list[object] = []
     async with asyncio.timeout(timeout):
         while len(items) < count:
             items.append(await queue.get())
