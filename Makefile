@@ -26,6 +26,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit tests/broker/test_memory.py tests/unit_of_work/test_in_memory.py
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

@@ -84,10 +84,14 @@ class EmbeddedPulsar:
             self._process = subprocess.Popen(
                 [
                     find_pulsar_lite_binary(),
-                    "--addr", f"127.0.0.1:{self.port}",
-                    "--db-path", str(self.data_dir / "broker.db"),
-                    "--log-level", self.log_level,
-                    "--config", str(config),
+                    "--addr",
+                    f"127.0.0.1:{self.port}",
+                    "--db-path",
+                    str(self.data_dir / "broker.db"),
+                    "--log-level",
+                    self.log_level,
+                    "--config",
+                    str(config),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

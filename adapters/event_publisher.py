@@ -14,9 +14,7 @@ class BrokerEventPublisher:
     def __init__(self, broker: PulsarBroker) -> None:
         self._broker = broker
 
-    async def publish_events(
-        self, messages: Sequence[OutboxMessage]
-    ) -> list[BaseException | None]:
+    async def publish_events(self, messages: Sequence[OutboxMessage]) -> list[BaseException | None]:
         results = await self._broker.send_many(
             [OutgoingMessage(m.topic, m.payload, m.properties, m.key) for m in messages]
         )

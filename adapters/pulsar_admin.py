@@ -46,9 +46,7 @@ class PulsarAdmin:
         self._token = token
         self._timeout = timeout
         self._tls = ssl.create_default_context(cafile=tls_trust_certs_file_path)
-        self.who = (
-            TokenClaims.read(token).describe() if token else "an anonymous client (no token)"
-        )
+        self.who = TokenClaims.read(token).describe() if token else "an anonymous client (no token)"
 
     def ensure_topic(self, topic: str) -> bool:
         """Create a non-partitioned topic unless it exists; True if it was created.
@@ -85,9 +83,7 @@ class PulsarAdmin:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method, headers=headers
-        )
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(
                 request, timeout=self._timeout, context=self._tls

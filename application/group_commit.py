@@ -41,9 +41,7 @@ class GroupCommit(Generic[T, R]):
     async def submit_many(self, items: Sequence[T]) -> list[R | BaseException]:
         """One result or exception per item, in order. A caller's items stay together
         and in order in one batch (which may then exceed ``max_batch``)."""
-        future: asyncio.Future[list[R | BaseException]] = (
-            asyncio.get_running_loop().create_future()
-        )
+        future: asyncio.Future[list[R | BaseException]] = asyncio.get_running_loop().create_future()
         self._pending.append(_Waiting(items, future))
         self._pending_items += len(items)
         if self._runner is None or self._runner.done():

@@ -95,9 +95,7 @@ class OutboxStore(Protocol):
 
 
 class EventPublisher(Protocol):
-    async def publish_events(
-        self, messages: Sequence[OutboxMessage]
-    ) -> list[BaseException | None]:
+    async def publish_events(self, messages: Sequence[OutboxMessage]) -> list[BaseException | None]:
         """Send all at once; per message, None once stored or why it was not."""
         ...
 
@@ -113,9 +111,7 @@ class ViewStore(Protocol):
         ProjectionConflict."""
         ...
 
-    async def apply_batch(
-        self, events: Sequence[IncomingEvent]
-    ) -> list[ApplyResult | Exception]:
+    async def apply_batch(self, events: Sequence[IncomingEvent]) -> list[ApplyResult | Exception]:
         """Many in one transaction, one result or exception each; ``BatchConflict`` when
         another projector got in first."""
         ...

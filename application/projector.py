@@ -38,9 +38,7 @@ class BatchingProjector:
             return list(await self.store.apply_batch(events))
         except BatchConflict:
             return list(
-                await asyncio.gather(
-                    *(self.store.apply(e) for e in events), return_exceptions=True
-                )
+                await asyncio.gather(*(self.store.apply(e) for e in events), return_exceptions=True)
             )
 
 

@@ -65,9 +65,7 @@ async def retry_transient_each(
     delay = first_delay
     results = await operation(items)
     while True:
-        again = [
-            i for i, r in enumerate(results) if isinstance(r, Exception) and is_transient(r)
-        ]
+        again = [i for i, r in enumerate(results) if isinstance(r, Exception) and is_transient(r)]
         if not again or loop.time() + delay > deadline:
             return results
         log.warning("%s: %s; retrying %d in %.1fs", what, results[again[0]], len(again), delay)

@@ -56,9 +56,17 @@ def cases(run: str) -> list[Case]:
     for n, (command, body, reason, _) in enumerate(CORPUS):
         correlation = f"{run}-v1-{n}"
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        found.append(Case(1, command, raw, reason, {p.COMMAND_ID: f"bad-{correlation}",
-                                                      p.CORRELATION_ID: correlation},
-                          "c-12345", correlation))
+        found.append(
+            Case(
+                1,
+                command,
+                raw,
+                reason,
+                {p.COMMAND_ID: f"bad-{correlation}", p.CORRELATION_ID: correlation},
+                "c-12345",
+                correlation,
+            )
+        )
     v2: list[tuple[str, Any, dict[str, str], str]] = [
         (c, b, {}, r) for c, b, r, _ in V1_CASES_AS_V2
     ]
@@ -68,8 +76,10 @@ def cases(run: str) -> list[Case]:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         campaign = body.get("campana_id") if isinstance(body, dict) else None
         key = changes.get("key", campaign if isinstance(campaign, str) else "c-new")
-        properties = {p.COMMAND_ID: changes.get("command_id", f"bad-{correlation}"),
-                      p.CORRELATION_ID: changes.get("correlation_id", correlation)}
+        properties = {
+            p.COMMAND_ID: changes.get("command_id", f"bad-{correlation}"),
+            p.CORRELATION_ID: changes.get("correlation_id", correlation),
+        }
         if command:
             properties[p.COMMAND_TYPE] = command
         for name in ("expected_version", "schema_version"):
@@ -91,13 +101,18 @@ async def measure(url: str, flavor: str, database_url: str, folder: Path) -> int
     by_correlation = {c.correlation: c for c in todo}
     by_command = {c.properties[p.COMMAND_ID]: c for c in todo}
     try:
-        events = await client.subscribe(EVENTS_V2, f"bad-input-{run}",
-                                        consumer_type=pulsar.ConsumerType.Shared,
-                                        initial_position=pulsar.InitialPosition.Earliest)
-        seed = await client.create_producer(command_topic("crear-campana"),
-                                            batching_enabled=False)
-        await seed.send(example("crear-campana"), properties={p.COMMAND_ID: f"seed-{run}"},
-                        partition_key="c-12345")
+        events = await client.subscribe(
+            EVENTS_V2,
+            f"bad-input-{run}",
+            consumer_type=pulsar.ConsumerType.Shared,
+            initial_position=pulsar.InitialPosition.Earliest,
+        )
+        seed = await client.create_producer(command_topic("crear-campana"), batching_enabled=False)
+        await seed.send(
+            example("crear-campana"),
+            properties={p.COMMAND_ID: f"seed-{run}"},
+            partition_key="c-12345",
+        )
         await wait_for_seed(events, f"seed-{run}")
         producers: dict[str, Any] = {}
         started = time.monotonic()
@@ -106,8 +121,9 @@ async def measure(url: str, flavor: str, database_url: str, folder: Path) -> int
             if topic not in producers:
                 producers[topic] = await client.create_producer(topic, batching_enabled=False)
             case.sent_at = time.monotonic()
-            await producers[topic].send(case.body, properties=case.properties,
-                                        partition_key=case.key)
+            await producers[topic].send(
+                case.body, properties=case.properties, partition_key=case.key
+            )
         say(f"sent {len(todo)} bad commands in {time.monotonic() - started:.2f} s")
         try:
             async with asyncio.timeout(90):
@@ -146,8 +162,10 @@ def report(todo: list[Case]) -> int:
     for case in todo:
         shown = "-" if case.seconds is None else f"{case.seconds * 1000:7.0f} ms"
         verdict = "ok" if case.got == case.reason else f"GOT {case.got}"
-        say(f"v{case.contract} {case.command or '(none)':<22.22} {case.reason:<26} {shown}  "
-            f"{verdict}")
+        say(
+            f"v{case.contract} {case.command or '(none)':<22.22} {case.reason:<26} {shown}  "
+            f"{verdict}"
+        )
     failed = [c for c in todo if c.got != c.reason]
     for contract in (1, 2):
         times = [c.seconds for c in todo if c.contract == contract and c.seconds is not None]
@@ -156,7 +174,8 @@ def report(todo: list[Case]) -> int:
             f"v{contract}: {len([c for c in mine if c.got == c.reason])} of {len(mine)} "
             f"rejected with the expected reason; after "
             f"{statistics.median(times) * 1000:.0f} ms median, {max(times) * 1000:.0f} ms max"
-            if times else f"v{contract}: no rejection received"
+            if times
+            else f"v{contract}: no rejection received"
         )
     return 1 if failed else 0
 

@@ -68,8 +68,10 @@ class Setup:
         assert self.urls is not None
         kwargs: dict[str, Any] = {}
         if self.secure:
-            kwargs |= {"use_tls": True,
-                       "tls_trust_certs_file_path": self.urls["PULSAR_TLS_TRUST_CERTS"]}
+            kwargs |= {
+                "use_tls": True,
+                "tls_trust_certs_file_path": self.urls["PULSAR_TLS_TRUST_CERTS"],
+            }
         if token:
             kwargs["authentication"] = pulsar.AuthenticationToken(token)
         return pulsar.asyncio.Client(
@@ -88,8 +90,11 @@ async def publish(setup: Setup, tag: str, n: int) -> None:
     client = setup.client(setup.token("command-producer"))
     try:
         producer = await client.create_producer(
-            COMMAND_TOPIC, batching_enabled=True, batching_max_messages=1000,
-            batching_max_publish_delay_ms=5, max_pending_messages=10_000,
+            COMMAND_TOPIC,
+            batching_enabled=True,
+            batching_max_messages=1000,
+            batching_max_publish_delay_ms=5,
+            max_pending_messages=10_000,
         )
         in_flight = asyncio.Semaphore(5_000)
 
@@ -97,7 +102,8 @@ async def publish(setup: Setup, tag: str, n: int) -> None:
             async with in_flight:
                 cid = campaign_id(tag, i)
                 await producer.send(
-                    command_body(cid), properties={"command_id": command_id(tag, i)},
+                    command_body(cid),
+                    properties={"command_id": command_id(tag, i)},
                     partition_key=cid,
                 )
 
@@ -172,7 +178,9 @@ def main() -> None:
         assert secure.urls is not None
         admin = Path(secure.urls["PULSAR_ADMIN_TOKEN_FILE"]).read_text().strip()
         granted = subprocess.run(
-            [ALPES, "topics", "grant"], capture_output=True, text=True,
+            [ALPES, "topics", "grant"],
+            capture_output=True,
+            text=True,
             env=secure.alpes_env(None, ALPES_PULSAR_ADMIN_TOKEN=admin),
         )
         if granted.returncode:
@@ -183,22 +191,28 @@ def main() -> None:
             for setup in order:
                 rates = one_run(setup, args.commands, root / f"run-{setup.name}-{repeat}")
                 results[setup.name].append(rates)
-                say(f"  {setup.name:<10} repeat {repeat + 1}: {rates[0]:7.0f} commands/s applied, "
-                    f"{rates[1]:7.0f} events/s relayed")
+                say(
+                    f"  {setup.name:<10} repeat {repeat + 1}: {rates[0]:7.0f} commands/s applied, "
+                    f"{rates[1]:7.0f} events/s relayed"
+                )
         medians = {
             name: (statistics.median(r[0] for r in rates), statistics.median(r[1] for r in rates))
             for name, rates in results.items()
         }
         plain, tls = medians["plain"], medians["tls+token"]
-        say(json.dumps({
-            "commands": args.commands,
-            "repeats": args.repeats,
-            "median_applied_per_s": {k: round(v[0]) for k, v in medians.items()},
-            "median_relayed_per_s": {k: round(v[1]) for k, v in medians.items()},
-            "runs": results,
-            "applied_ratio": round(tls[0] / plain[0], 3),
-            "relayed_ratio": round(tls[1] / plain[1], 3),
-        }))
+        say(
+            json.dumps(
+                {
+                    "commands": args.commands,
+                    "repeats": args.repeats,
+                    "median_applied_per_s": {k: round(v[0]) for k, v in medians.items()},
+                    "median_relayed_per_s": {k: round(v[1]) for k, v in medians.items()},
+                    "runs": results,
+                    "applied_ratio": round(tls[0] / plain[0], 3),
+                    "relayed_ratio": round(tls[1] / plain[1], 3),
+                }
+            )
+        )
     finally:
         for setup in chosen:
             if setup.urls is not None:

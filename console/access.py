@@ -53,7 +53,9 @@ def grant(
         return
     url = admin_url or config.pulsar_admin_url
     if not url:
-        fail("no admin URL: pass --admin-url or set ALPES_PULSAR_ADMIN_URL (e.g. https://host:8443)")
+        fail(
+            "no admin URL: pass --admin-url or set ALPES_PULSAR_ADMIN_URL (e.g. https://host:8443)"
+        )
     token = config.pulsar_admin_token.get_secret_value() if config.pulsar_admin_token else None
     admin = PulsarAdmin(url, token=token, tls_trust_certs_file_path=config.pulsar_tls_trust_certs)
     created = 0

@@ -149,8 +149,14 @@ def create(
         if not isinstance(body, dict):
             fail(f"{file}: expected a JSON object")
     id_field = "campana_id" if how.contract == 2 else "id"
-    flags = {id_field: id, "nombre": nombre, "tipo": tipo, "fecha_inicio": fecha_inicio,
-             "fecha_fin": fecha_fin, "marca_id": marca_id}
+    flags = {
+        id_field: id,
+        "nombre": nombre,
+        "tipo": tipo,
+        "fecha_inicio": fecha_inicio,
+        "fecha_fin": fecha_fin,
+        "marca_id": marca_id,
+    }
     body |= {k: v for k, v in flags.items() if v is not None}
     if monto is not None or divisa is not None:
         presupuesto = dict(body.get("presupuesto") or {})

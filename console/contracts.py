@@ -8,8 +8,9 @@ import typer
 from contracts.asyncapi import document
 from contracts.catalog import json_schemas, messages
 
-schemas = typer.Typer(help="JSON Schemas and the AsyncAPI document of the contract.",
-                      no_args_is_help=True)
+schemas = typer.Typer(
+    help="JSON Schemas and the AsyncAPI document of the contract.", no_args_is_help=True
+)
 
 ASYNCAPI_FILE = "asyncapi.json"
 

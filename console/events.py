@@ -52,8 +52,6 @@ def tail_(
                 return
             typer.echo(format_event(tailed))
 
-        await tail(
-            url, from_beginning=from_beginning, on_event=show, stop=stop, security=security
-        )
+        await tail(url, from_beginning=from_beginning, on_event=show, stop=stop, security=security)
 
     run(main())

@@ -87,7 +87,11 @@ def register(broker: PulsarBroker, processor: BatchingProcessor, *, concurrency:
 
 
 def envelope_of(
-    topic: str, name: str | None, contract: int, delivery: Delivery, body: bytes,
+    topic: str,
+    name: str | None,
+    contract: int,
+    delivery: Delivery,
+    body: bytes,
     properties: dict[str, str],
 ) -> CommandEnvelope:
     """The command a message carries. v1: the topic names the command; v2: the

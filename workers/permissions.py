@@ -61,8 +61,10 @@ def topic_grants(roles: Roles = Roles()) -> list[TopicGrant]:
     return [
         *(TopicGrant(roles.service, t, ("consume",)) for t in COMMAND_STREAMS),
         # The relay publishes both versions; the service's readers read the v2 stream.
-        *(TopicGrant(roles.service, t, both if t == EVENTS_V2 else ("produce",))
-          for t in EVENT_STREAMS),
+        *(
+            TopicGrant(roles.service, t, both if t == EVENTS_V2 else ("produce",))
+            for t in EVENT_STREAMS
+        ),
         *(TopicGrant(roles.service, t, both) for t in dead_letter_topics()),
         *(TopicGrant(roles.command_producer, t, ("produce",)) for t in COMMAND_STREAMS),
         *(TopicGrant(roles.event_consumer, t, ("consume",)) for t in EVENT_STREAMS),

@@ -42,8 +42,6 @@ NEGATIVE_ACK_DELAY = 0.5
 MAX_REDELIVERIES = 50
 
 
-
-
 def register(
     broker: PulsarBroker,
     store: ViewStore,
@@ -109,15 +107,17 @@ async def rebuild(
     The stream is read before the store is emptied, so an unreachable broker leaves the
     view as it was. A campaign whose history has a gap (an event missing from the stream)
     stops at the gap, with a warning."""
-    async with PulsarReader(
-        url, topic, security=security, capabilities=capabilities
-    ) as reader:
+    async with PulsarReader(url, topic, security=security, capabilities=capabilities) as reader:
         messages = await reader.read_all()
     events: list[IncomingEvent] = []
     for message in messages:
         try:
             events.append(decode_event(message.payload, message.properties))
         except ValueError as invalid:  # InvalidEvent, or a body that is not JSON
-            log.warning("rebuild: skipped message %s of %s: %s",
-                        message.message.message_id(), message.partition, invalid)
+            log.warning(
+                "rebuild: skipped message %s of %s: %s",
+                message.message.message_id(),
+                message.partition,
+                invalid,
+            )
     return await replay(store, events)

@@ -17,10 +17,7 @@ from .schema import outbox, relay_lease
 
 async def fetch_pending(engine: AsyncEngine, limit: int) -> list[PendingMessage]:
     query = (
-        select(outbox)
-        .where(outbox.c.published_at.is_(None))
-        .order_by(outbox.c.seq)
-        .limit(limit)
+        select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.seq).limit(limit)
     )
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).mappings().all()

@@ -97,9 +97,7 @@ class _Conflict(Exception):
     """A conditional write matched nothing: someone else moved the campaign on."""
 
 
-async def _apply_once(
-    engine: AsyncEngine, incoming: IncomingEvent, parsed: Parsed
-) -> ApplyResult:
+async def _apply_once(engine: AsyncEngine, incoming: IncomingEvent, parsed: Parsed) -> ApplyResult:
     now = datetime.now(UTC)
     async with engine.begin() as connection:
         seen = await connection.execute(

@@ -111,9 +111,7 @@ class BatchingProcessor:
             outcomes: list[Outcome | BaseException] = []
             for incoming in items:
                 try:
-                    outcomes.append(
-                        await apply_in(incoming, state.unit_of_work(), self.renderer)
-                    )
+                    outcomes.append(await apply_in(incoming, state.unit_of_work(), self.renderer))
                 except Exception as error:  # isolated: only this command fails
                     outcomes.append(error)
             await transaction.write(state.changed(), state.outbox, state.new_records)

@@ -138,16 +138,22 @@ def _fields(event: EventoDominio) -> tuple[str, Callable[[Amount], dict[str, Any
     campana = {"campana_id": event.campana_id}
     match event:
         case CampanaCreada():
-            return "campana-creada", lambda amount: campana | {
-                "nombre": event.nombre,
-                "tipo": event.tipo.value,
-                "estado": event.estado.value,
-                "fecha_inicio": event.fecha_inicio,
-                "fecha_fin": event.fecha_fin,
-                "presupuesto": _presupuesto(event.presupuesto, amount),
-                "marca_id": event.marca_id,
-                "participantes": [_participante(x) for x in event.participantes],
-            }
+            return (
+                "campana-creada",
+                lambda amount: (
+                    campana
+                    | {
+                        "nombre": event.nombre,
+                        "tipo": event.tipo.value,
+                        "estado": event.estado.value,
+                        "fecha_inicio": event.fecha_inicio,
+                        "fecha_fin": event.fecha_fin,
+                        "presupuesto": _presupuesto(event.presupuesto, amount),
+                        "marca_id": event.marca_id,
+                        "participantes": [_participante(x) for x in event.participantes],
+                    }
+                ),
+            )
         case CampanaActivada():
             return "campana-activada", lambda _: campana
         case CampanaPausada():
@@ -157,18 +163,26 @@ def _fields(event: EventoDominio) -> tuple[str, Callable[[Amount], dict[str, Any
         case CampanaFinalizada():
             return "campana-finalizada", lambda _: campana
         case ParticipanteAgregado():
-            return "participante-agregado", lambda _: campana | {
-                "participante": _participante(event.participante)
-            }
+            return (
+                "participante-agregado",
+                lambda _: campana | {"participante": _participante(event.participante)},
+            )
         case ParticipanteRetirado():
-            return "participante-retirado", lambda _: campana | {
-                "participante_id": event.participante_id
-            }
+            return (
+                "participante-retirado",
+                lambda _: campana | {"participante_id": event.participante_id},
+            )
         case PresupuestoAjustado():
-            return "presupuesto-ajustado", lambda amount: campana | {
-                "anterior": _presupuesto(event.anterior, amount),
-                "nuevo": _presupuesto(event.nuevo, amount),
-            }
+            return (
+                "presupuesto-ajustado",
+                lambda amount: (
+                    campana
+                    | {
+                        "anterior": _presupuesto(event.anterior, amount),
+                        "nuevo": _presupuesto(event.nuevo, amount),
+                    }
+                ),
+            )
     msg = f"no integration event for {type(event).__name__}"
     raise TypeError(msg)
 

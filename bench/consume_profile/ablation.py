@@ -64,9 +64,7 @@ async def adapter_untyped(target: Target, s: Settings, topic: str, n: int) -> fl
     done = asyncio.Event()
     handled = 0
 
-    @broker.subscriber(
-        topic, subscription=SUBSCRIPTION, receiver_queue_size=s.receiver_queue_size
-    )
+    @broker.subscriber(topic, subscription=SUBSCRIPTION, receiver_queue_size=s.receiver_queue_size)
     async def handle(body: Any) -> None:
         nonlocal handled
         handled += 1

@@ -73,9 +73,7 @@ async def timings(engine: AsyncEngine, tag: str) -> Timings:
         ).scalar_one()
     if first is None or published is None:
         raise BenchError("no processed or published row to time")
-    return Timings(
-        epoch(first), epoch(published), int(first_batch), int(batches), int(rows)
-    )
+    return Timings(epoch(first), epoch(published), int(first_batch), int(batches), int(rows))
 
 
 async def processed_at(engine: AsyncEngine, tag: str) -> dict[int, float]:

@@ -185,9 +185,7 @@ async def measure_latency(
         await publishing
         await listener.wait_for(len(paced.sent_at), timeout=60)
         took = time.monotonic() - started
-        cpu = cpu_between(
-            cpu0, cpu_snapshot(pids(broker, database, workers), workers.commands.pid)
-        )
+        cpu = cpu_between(cpu0, cpu_snapshot(pids(broker, database, workers), workers.commands.pid))
         processed = await processed_at(engine, paced.tag)
     finally:
         await listener.stop()

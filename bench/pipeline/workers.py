@@ -21,9 +21,7 @@ class Workers:
     """The commands worker and the relay, as separate ``alpes worker run`` processes with
     every setting at its default but ``--worker-env``'s."""
 
-    def __init__(
-        self, broker: BrokerServer, database_url: str, opts: Options, label: str
-    ) -> None:
+    def __init__(self, broker: BrokerServer, database_url: str, opts: Options, label: str) -> None:
         unused = str(Path(tempfile.gettempdir()) / "alpes-bench-unused")
         env = worker_env(broker.url, broker.kind, database_url, "WARNING", ALPES_DATA_DIR=unused)
         env |= opts.worker_env
@@ -61,9 +59,7 @@ async def wait_done(engine: Any, workers: Workers, n: int, timeout: float) -> No
         await asyncio.sleep(0.05)
 
 
-def pids(
-    broker: BrokerServer, database: DatabaseServer, workers: Workers
-) -> dict[str, int | None]:
+def pids(broker: BrokerServer, database: DatabaseServer, workers: Workers) -> dict[str, int | None]:
     return {
         "commands worker": workers.commands.pid,
         "relay": workers.relay.pid,

@@ -308,8 +308,9 @@ class SharedCases:
             await received.put((body, message.body, message.content_type))
 
         async with harness.run(broker):
-            await broker.publish_batch({"n": 0}, PulsarResponse({"n": 1}, key="k"), {"n": 2},
-                                       topic=topic)
+            await broker.publish_batch(
+                {"n": 0}, PulsarResponse({"n": 1}, key="k"), {"n": 2}, topic=topic
+            )
             got = await take(received, 3)
 
         assert codec.batches == [3]

@@ -68,16 +68,20 @@ async def test_send_many_batches_by_key_so_key_shared_consumers_get_whole_keys(
 
     async with raw_client(apache_pulsar.url) as client:
         consumers = [
-            await client.subscribe(topic, "whole-keys", consumer_type=pulsar.ConsumerType.KeyShared,
-                                   initial_position=pulsar.InitialPosition.Earliest)
+            await client.subscribe(
+                topic,
+                "whole-keys",
+                consumer_type=pulsar.ConsumerType.KeyShared,
+                initial_position=pulsar.InitialPosition.Earliest,
+            )
             for _ in range(2)
         ]
         broker = make_broker(apache_pulsar, batching=True, batch_by_key=(topic,))
-        messages = [OutgoingMessage(topic, f"m{n}".encode(), {}, key=f"k{n % 40}")
-                    for n in range(800)]
+        messages = [
+            OutgoingMessage(topic, f"m{n}".encode(), {}, key=f"k{n % 40}") for n in range(800)
+        ]
         async with running(broker):
-            assert not [r for r in await broker.send_many(messages)
-                        if isinstance(r, BaseException)]
+            assert not [r for r in await broker.send_many(messages) if isinstance(r, BaseException)]
         owners: dict[str, set[int]] = {}
         received: list[str] = []
         counted = asyncio.Event()

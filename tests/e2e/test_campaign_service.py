@@ -101,12 +101,19 @@ REJECTIONS: list[tuple[str, object, str]] = [
     ("ajustar-presupuesto", budget("-1", "USD"), "INVALID_BUDGET"),
     ("ajustar-presupuesto", budget("5", "EUR"), "CURRENCY_CHANGE"),
     ("reanudar-campana", {"campana_id": "c-e2e"}, "ILLEGAL_TRANSITION"),
-    ("retirar-participante", {"campana_id": "c-e2e", "participante_id": "p-x"},
-     "UNKNOWN_PARTICIPANT"),
-    ("agregar-participante",
-     {"campana_id": "c-e2e", "participante": {"id": "p-98765", "tipo": "Influencer",
-                                              "nombre": "Dup"}},
-     "DUPLICATE_PARTICIPANT"),
+    (
+        "retirar-participante",
+        {"campana_id": "c-e2e", "participante_id": "p-x"},
+        "UNKNOWN_PARTICIPANT",
+    ),
+    (
+        "agregar-participante",
+        {
+            "campana_id": "c-e2e",
+            "participante": {"id": "p-98765", "tipo": "Influencer", "nombre": "Dup"},
+        },
+        "DUPLICATE_PARTICIPANT",
+    ),
 ]
 
 
@@ -135,13 +142,16 @@ async def test_a_lifecycle_and_every_rejection_reason_through_pulsar(
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
             key = body.get("campana_id", "c-e2e") if isinstance(body, dict) else "c-e2e"
             if contract == 2:
-                await stream.send(raw, properties={"command_id": command_id,
-                                                   "command_type": command}, partition_key=key)
+                await stream.send(
+                    raw,
+                    properties={"command_id": command_id, "command_type": command},
+                    partition_key=key,
+                )
             else:
-                producer = await client.create_producer(command_topic(command),
-                                                        batching_enabled=False)
-                await producer.send(raw, properties={"command_id": command_id},
-                                    partition_key=key)
+                producer = await client.create_producer(
+                    command_topic(command), batching_enabled=False
+                )
+                await producer.send(raw, properties={"command_id": command_id}, partition_key=key)
                 await producer.close()
             record = await wait_for_outcome(service.engine, command_id, 30)
             assert record is not None, f"{command} got no outcome"
@@ -194,13 +204,15 @@ async def test_a_campaigns_v2_commands_sent_at_once_are_applied_in_the_order_sen
     async with raw_client(real.url) as client:
         producer = await client.create_producer(COMMANDS_V2, batching_enabled=False)
         for n, (command, body) in enumerate(story):
-            await producer.send(json.dumps(body).encode(),
-                                properties={"command_id": f"{campaign}-{n}",
-                                            "command_type": command},
-                                partition_key=campaign)
+            await producer.send(
+                json.dumps(body).encode(),
+                properties={"command_id": f"{campaign}-{n}", "command_type": command},
+                partition_key=campaign,
+            )
         await producer.close()
-    outcomes = [await wait_for_outcome(service.engine, f"{campaign}-{n}", 40)
-                for n in range(len(story))]
+    outcomes = [
+        await wait_for_outcome(service.engine, f"{campaign}-{n}", 40) for n in range(len(story))
+    ]
     assert [o.status if o else None for o in outcomes] == ["applied"] * len(story)
 
 
@@ -213,10 +225,14 @@ async def test_a_v1_command_that_overtakes_its_create_is_rejected_at_once(
 
     campaign = f"c-v1-{id(service) % 100000}"
     async with raw_client(real.url) as client:
-        producer = await client.create_producer(command_topic("pausar-campana"),
-                                                batching_enabled=False)
-        await producer.send(json.dumps({"campana_id": campaign}).encode(),
-                            properties={"command_id": f"{campaign}-p"}, partition_key=campaign)
+        producer = await client.create_producer(
+            command_topic("pausar-campana"), batching_enabled=False
+        )
+        await producer.send(
+            json.dumps({"campana_id": campaign}).encode(),
+            properties={"command_id": f"{campaign}-p"},
+            partition_key=campaign,
+        )
         await producer.close()
     outcome = await wait_for_outcome(service.engine, f"{campaign}-p", 30)
     assert outcome is not None

@@ -22,8 +22,18 @@ def dev(tmp_path: Path) -> Iterator[Path]:
 
 def test_create_wait_show_and_status_through_a_running_dev_service(dev: Path) -> None:
     example = ROOT / "contracts" / "v2" / "examples" / "crear-campana.json"
-    created = alpes(dev, "campaign", "create", "--file", str(example), "--wait",
-                    "--command-id", "cli-create-1", "--correlation-id", "cli-corr")
+    created = alpes(
+        dev,
+        "campaign",
+        "create",
+        "--file",
+        str(example),
+        "--wait",
+        "--command-id",
+        "cli-create-1",
+        "--correlation-id",
+        "cli-corr",
+    )
     assert created.returncode == 0, created.stderr
     command_id = created.stdout.splitlines()[0].removeprefix("command_id: ")
     assert command_id == "cli-create-1"
@@ -32,8 +42,7 @@ def test_create_wait_show_and_status_through_a_running_dev_service(dev: Path) ->
     stale = alpes(dev, "campaign", "activate", "c-12345", "--expected-version", "7", "--wait")
     assert stale.returncode == 2
     assert "VERSION_CONFLICT" in stale.stderr
-    activated = alpes(dev, "campaign", "activate", "c-12345", "--expected-version", "1",
-                      "--wait")
+    activated = alpes(dev, "campaign", "activate", "c-12345", "--expected-version", "1", "--wait")
     assert activated.returncode == 0, activated.stderr
 
     deadline = time.monotonic() + 30
@@ -62,8 +71,10 @@ def test_a_rejected_command_exits_2_with_the_reason(dev: Path) -> None:
     [
         (["campaign", "create", "--file", "missing.json"], "missing.json"),
         (["campaign", "create", "--id", "c-1", "--nombre", "x"], "MISSING_FIELD"),
-        (["campaign", "adjust-budget", "c-1", "--monto", "abc", "--divisa", "USD"],
-         "presupuesto.monto"),
+        (
+            ["campaign", "adjust-budget", "c-1", "--monto", "abc", "--divisa", "USD"],
+            "presupuesto.monto",
+        ),
         (["campaign", "show", "c-none"], "no campaign"),
         (["worker", "run", "nonsense"], "unknown worker"),
         (["events", "tail", "--event", "nope"], "unknown event type"),
@@ -89,11 +100,11 @@ def test_without_a_broker_the_cli_says_how_to_get_one(tmp_path: Path) -> None:
 
 def test_a_v1_command_is_sent_on_its_deprecated_topic_and_served(dev: Path) -> None:
     example = ROOT / "contracts" / "v1" / "examples" / "crear-campana.json"
-    created = alpes(dev, "campaign", "create", "--file", str(example), "--contract", "1",
-                    "--wait")
+    created = alpes(dev, "campaign", "create", "--file", str(example), "--contract", "1", "--wait")
     assert created.returncode == 0, created.stderr
-    refused = alpes(dev, "campaign", "activate", "c-12345", "--contract", "1",
-                    "--expected-version", "1")
+    refused = alpes(
+        dev, "campaign", "activate", "c-12345", "--contract", "1", "--expected-version", "1"
+    )
     assert refused.returncode != 0
     assert "--expected-version needs --contract 2" in refused.stderr
 
@@ -107,8 +118,10 @@ def test_topics_lists_both_versions(tmp_path: Path) -> None:
         assert len([r for r in mine if r["kind"] == "event"]) == 9
         assert {r["deprecated"] for r in mine} == {deprecated}
     v2_topics = {r["topic"] for r in rows if r["version"] == 2}
-    assert v2_topics == {"persistent://public/default/alpes.campanas.comandos.v2",
-                         "persistent://public/default/alpes.campanas.eventos.v2"}
+    assert v2_topics == {
+        "persistent://public/default/alpes.campanas.comandos.v2",
+        "persistent://public/default/alpes.campanas.eventos.v2",
+    }
 
 
 def test_schemas_export_writes_every_schema_and_the_asyncapi_document(tmp_path: Path) -> None:

@@ -61,8 +61,11 @@ async def test_sigterm_finishes_in_flight_work_and_nothing_is_applied_twice(
             properties = {"command_id": f"g-{n}"}
             if contract == 2:
                 properties["command_type"] = "crear-campana"
-            await producer.send(json.dumps(seed | {id_field: campaign}).encode(),
-                                properties=properties, partition_key=campaign)
+            await producer.send(
+                json.dumps(seed | {id_field: campaign}).encode(),
+                properties=properties,
+                partition_key=campaign,
+            )
         await producer.close()
 
     first = start_worker(pulsar_lite, database_url, tmp_path / "first.log")

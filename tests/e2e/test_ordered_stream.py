@@ -65,16 +65,19 @@ async def run_stream(real: RealBroker, database_url: str, folder: Path, commands
     sent = interleaved(stories)
     downstream = EventStream(real.url, f"ordered-{run}")
     await downstream.start()
-    fleet = workers(real.url, "lite" if real.name == "pulsar-lite" else "apache",
-                    database_url, folder, commands)
+    fleet = workers(
+        real.url, "lite" if real.name == "pulsar-lite" else "apache", database_url, folder, commands
+    )
     for worker in fleet:
         worker.start()
     try:
         sending = await send_all(real.url, sent)
         drained = await downstream.wait_for(len(sent), campaigns, timeout=180)
-        print(f"\nORDERED {real.name}: {len(sent)} commands, {CAMPAIGNS} campaigns, "
-              f"{commands} command worker(s): sent in {sending:.1f}s, all events out "
-              f"{drained:.1f}s after the last send; repeats={downstream.repeats}")
+        print(
+            f"\nORDERED {real.name}: {len(sent)} commands, {CAMPAIGNS} campaigns, "
+            f"{commands} command worker(s): sent in {sending:.1f}s, all events out "
+            f"{drained:.1f}s after the last send; repeats={downstream.repeats}"
+        )
     finally:
         for worker in fleet:
             worker.terminate()

@@ -38,9 +38,7 @@ def env(level: str = "WARNING") -> dict[str, str]:
     ],
 )
 def test_failing_commands_never_print_the_token_or_the_password(args: list[str]) -> None:
-    result = subprocess.run(
-        [ALPES, *args], env=env(), capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([ALPES, *args], env=env(), capture_output=True, text=True, timeout=60)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert PASSWORD not in output
@@ -50,7 +48,10 @@ def test_failing_commands_never_print_the_token_or_the_password(args: list[str])
 
 def test_debug_logs_of_a_failing_worker_hold_no_secret() -> None:
     result = subprocess.run(
-        [ALPES, "worker", "run", "relay"], env=env("DEBUG"), capture_output=True, text=True,
+        [ALPES, "worker", "run", "relay"],
+        env=env("DEBUG"),
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     output = result.stdout + result.stderr
@@ -62,7 +63,9 @@ def test_an_unreachable_sqlite_database_is_one_clear_line(tmp_path: Path) -> Non
     result = subprocess.run(
         [ALPES, "campaign", "list"],
         env=env() | {"ALPES_DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/x.db"},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert result.stderr.strip() == (

@@ -39,7 +39,9 @@ async def database(postgres_server: str) -> AsyncIterator[dict[str, str]]:
             [ALPES, "db", "upgrade"],
             env={k: v for k, v in os.environ.items() if not k.startswith("ALPES_")}
             | {"ALPES_MIGRATION_DATABASE_URL": owner},
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         yield {
@@ -101,15 +103,29 @@ async def test_the_service_runs_on_the_secured_broker_and_database(
     body.write_text(json.dumps(json.loads(example("crear-campana", 2)) | {"campana_id": campaign}))
     producer = secure_pulsar.token(PRODUCER)
 
-    sent = cli(secure_pulsar, producer, service, "campaign", "create", "--file", str(body),
-               "--wait", "--timeout", "60", cwd=tmp_path)
+    sent = cli(
+        secure_pulsar,
+        producer,
+        service,
+        "campaign",
+        "create",
+        "--file",
+        str(body),
+        "--wait",
+        "--timeout",
+        "60",
+        cwd=tmp_path,
+    )
     assert sent.returncode == 0, sent.stderr
     assert "applied: " in sent.stdout
     assert producer not in sent.stdout + sent.stderr
 
     deadline = time.monotonic() + 60
-    while (shown := cli(secure_pulsar, None, service, "campaign", "show", campaign, "--json",
-                        cwd=tmp_path)).returncode != 0:
+    while (
+        shown := cli(
+            secure_pulsar, None, service, "campaign", "show", campaign, "--json", cwd=tmp_path
+        )
+    ).returncode != 0:
         assert time.monotonic() < deadline, shown.stderr
         await asyncio.sleep(0.3)
     view = json.loads(shown.stdout)
@@ -118,7 +134,8 @@ async def test_the_service_runs_on_the_secured_broker_and_database(
     # The event reached the event topic: an event consumer reads it on its own subscription.
     async with secure_pulsar.client(secure_pulsar.token(CONSUMER)) as client:
         consumer = await client.subscribe(
-            EVENT_TOPICS["campana-creada"], "event-consumer",
+            EVENT_TOPICS["campana-creada"],
+            "event-consumer",
             initial_position=pulsar.InitialPosition.Earliest,
             consumer_type=pulsar.ConsumerType.Shared,
         )
@@ -143,8 +160,11 @@ async def test_an_outsider_cannot_write_the_read_model_through_the_event_topics(
                 producer = await client.create_producer(topic, batching_enabled=False)
                 await producer.send(
                     json.dumps(created).encode(),
-                    properties={"event_type": "campana-creada", "event_id": f"{forged}-1",
-                                "aggregate_version": "1"},
+                    properties={
+                        "event_type": "campana-creada",
+                        "event_id": f"{forged}-1",
+                        "aggregate_version": "1",
+                    },
                     partition_key=forged,
                 )
             assert refused.value.error() == pulsar.Result.AuthorizationError

@@ -22,8 +22,12 @@ def alpes(
 ) -> subprocess.CompletedProcess[str]:
     env = {"ALPES_DATABASE_URL": f"sqlite:///{tmp / 'alpes.db'}"} | env
     return subprocess.run(
-        [ALPES, *args], env=broker.env(token, **env), capture_output=True, text=True,
-        timeout=120, cwd=tmp,
+        [ALPES, *args],
+        env=broker.env(token, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp,
     )
 
 
@@ -39,8 +43,14 @@ def one_error_line(result: subprocess.CompletedProcess[str], token: str | None) 
 
 def create(broker: SecureBroker, token: str | None, tmp: Path, **env: str) -> str:
     result = alpes(
-        broker, token, "campaign", "create", "--file", str(EXAMPLE / "crear-campana.json"),
-        tmp=tmp, **env,
+        broker,
+        token,
+        "campaign",
+        "create",
+        "--file",
+        str(EXAMPLE / "crear-campana.json"),
+        tmp=tmp,
+        **env,
     )
     return one_error_line(result, token)
 

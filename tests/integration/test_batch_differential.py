@@ -33,8 +33,9 @@ CAMPAIGNS = ("c-a", "c-b", "c-c")
 PARTICIPANTS = ("p-1", "p-2", "p-3")
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -66,8 +67,10 @@ def valid_body(kind: str, campaign: str, contract: int, draw: st.DrawFn) -> dict
         body["participante_id"] = draw(st.sampled_from(PARTICIPANTS))
     elif kind == "ajustar-presupuesto":
         monto = draw(st.sampled_from(["200", "300.25", "0", "-1"]))
-        body["presupuesto"] = {"monto": amount(monto), "divisa": draw(st.sampled_from(
-            ["USD", "USD", "EUR"]))}
+        body["presupuesto"] = {
+            "monto": amount(monto),
+            "divisa": draw(st.sampled_from(["USD", "USD", "EUR"])),
+        }
     return body
 
 
@@ -81,9 +84,11 @@ def commands(draw: st.DrawFn) -> CommandEnvelope:
     key: str | None = campaign
     command_type = kind
     expected: str | None = None
-    mutation = draw(st.sampled_from(
-        ["none"] * 8 + ["garbage", "drop", "value", "extra", "key", "type", "expected"]
-    ))
+    mutation = draw(
+        st.sampled_from(
+            ["none"] * 8 + ["garbage", "drop", "value", "extra", "key", "type", "expected"]
+        )
+    )
     if mutation == "garbage":
         body = draw(st.binary(max_size=30))
     elif mutation == "drop" and body:
@@ -104,7 +109,12 @@ def commands(draw: st.DrawFn) -> CommandEnvelope:
     if contract == 1:
         return CommandEnvelope(kind, command_id, f"corr-{command_id}", raw)
     return CommandEnvelope(
-        command_type, command_id, f"corr-{command_id}", raw, contract=2, key=key,
+        command_type,
+        command_id,
+        f"corr-{command_id}",
+        raw,
+        contract=2,
+        key=key,
         expected_version=expected,
     )
 
@@ -136,8 +146,13 @@ async def state(engine: AsyncEngine) -> dict[str, Any]:
     async with engine.connect() as c:
         rows = (await c.execute(select(outbox).order_by(outbox.c.seq))).mappings().all()
         events = [
-            (r["event_id"], r["topic"], r["key"], r["payload"],
-             {k: v for k, v in r["properties"].items() if k != "occurred_at"})
+            (
+                r["event_id"],
+                r["topic"],
+                r["key"],
+                r["payload"],
+                {k: v for k, v in r["properties"].items() if k != "occurred_at"},
+            )
             for r in rows
         ]
         log = {
@@ -282,8 +297,17 @@ def deterministic_stream(n: int) -> list[CommandEnvelope]:
         if contract == 1:
             stream.append(CommandEnvelope(kind, command_id, "corr", raw))
         else:
-            stream.append(CommandEnvelope(kind, command_id, "corr", raw, contract=2, key=key,
-                                          expected_version=str(i % 5) if i % 7 == 0 else None))
+            stream.append(
+                CommandEnvelope(
+                    kind,
+                    command_id,
+                    "corr",
+                    raw,
+                    contract=2,
+                    key=key,
+                    expected_version=str(i % 5) if i % 7 == 0 else None,
+                )
+            )
     return stream
 
 
@@ -291,9 +315,12 @@ def fixed_body(kind: str, campaign: str, contract: int, i: int) -> dict[str, Any
     if kind == "crear-campana":
         return {
             ("campana_id" if contract == 2 else "id"): campaign,
-            "nombre": "Moda", "tipo": "Mixed",
-            "fecha_inicio": "2025-09-10T00:00:00Z", "fecha_fin": "2025-12-10T00:00:00Z",
-            "presupuesto": {"monto": "1000", "divisa": "USD"}, "marca_id": "b-1",
+            "nombre": "Moda",
+            "tipo": "Mixed",
+            "fecha_inicio": "2025-09-10T00:00:00Z",
+            "fecha_fin": "2025-12-10T00:00:00Z",
+            "presupuesto": {"monto": "1000", "divisa": "USD"},
+            "marca_id": "b-1",
         }
     body: dict[str, Any] = {"campana_id": campaign}
     pid = PARTICIPANTS[i % len(PARTICIPANTS)]

@@ -73,8 +73,11 @@ async def test_a_campaign_created_and_changed_in_one_batch_gets_consecutive_vers
         rows = (await c.execute(select(outbox.c.properties).order_by(outbox.c.seq))).all()
     assert (version, estado) == (3, "paused")
     for contract in ("1", "2"):
-        versions = [r.properties["aggregate_version"] for r in rows
-                    if r.properties["schema_version"] == contract]
+        versions = [
+            r.properties["aggregate_version"]
+            for r in rows
+            if r.properties["schema_version"] == contract
+        ]
         assert versions == ["1", "2", "3"]
 
 
@@ -110,10 +113,14 @@ async def test_two_processors_racing_on_the_same_campaigns_lose_no_update(
     await first.submit(envelope("crear-campana", crear("c-race"), "r0"))
     second = BatchingProcessor(SqlCommandStore(engine), max_wait=0.005)
     adds = [
-        envelope("agregar-participante",
-                 {"campana_id": "c-race",
-                  "participante": {"id": f"p-{n}", "tipo": "Affiliate", "nombre": f"P{n}"}},
-                 f"r{n + 1}")
+        envelope(
+            "agregar-participante",
+            {
+                "campana_id": "c-race",
+                "participante": {"id": f"p-{n}", "tipo": "Affiliate", "nombre": f"P{n}"},
+            },
+            f"r{n + 1}",
+        )
         for n in range(40)
     ]
     outcomes = await asyncio.gather(

@@ -87,16 +87,28 @@ async def test_creating_an_existing_campaign_is_duplicate_when_same_and_rejected
 async def test_a_full_lifecycle_bumps_the_version_once_per_command(engine: AsyncEngine) -> None:
     await run(engine, "crear-campana", example("crear-campana"), "c1")
     for n, command in enumerate(
-        ["activar-campana", "pausar-campana", "reanudar-campana", "ajustar-presupuesto",
-         "agregar-participante", "retirar-participante", "finalizar-campana"],
+        [
+            "activar-campana",
+            "pausar-campana",
+            "reanudar-campana",
+            "ajustar-presupuesto",
+            "agregar-participante",
+            "retirar-participante",
+            "finalizar-campana",
+        ],
         start=2,
     ):
         outcome = await run(engine, command, example(command), f"c{n}")
         assert outcome.status == "applied", (command, outcome)
     rows = await outbox_rows(engine)
     assert [r["properties"]["event_type"] for r in rows] == [  # type: ignore[index]
-        "campana-creada", "campana-activada", "campana-pausada", "campana-reanudada",
-        "presupuesto-ajustado", "participante-agregado", "participante-retirado",
+        "campana-creada",
+        "campana-activada",
+        "campana-pausada",
+        "campana-reanudada",
+        "presupuesto-ajustado",
+        "participante-agregado",
+        "participante-retirado",
         "campana-finalizada",
     ]
     assert [r["properties"]["aggregate_version"] for r in rows] == [  # type: ignore[index]
@@ -108,7 +120,8 @@ async def test_a_full_lifecycle_bumps_the_version_once_per_command(engine: Async
     assert {r["key"] for r in v2} == {"c-12345"}
     assert [r["event_id"] for r in v2] == [r["event_id"] for r in rows]
     assert [r["properties"]["event_type"] for r in v2] == [  # type: ignore[index]
-        r["properties"]["event_type"] for r in rows  # type: ignore[index]
+        r["properties"]["event_type"]
+        for r in rows  # type: ignore[index]
     ]
 
 
@@ -123,7 +136,10 @@ async def test_a_full_lifecycle_bumps_the_version_once_per_command(engine: Async
     ],
 )
 async def test_invalid_commands_are_rejected_with_a_reason_and_a_rejection_event(
-    engine: AsyncEngine, command: str, body: bytes | dict[str, object], reason: str,
+    engine: AsyncEngine,
+    command: str,
+    body: bytes | dict[str, object],
+    reason: str,
     field: str | None,
 ) -> None:
     outcome = await run(engine, command, body, "bad-1")
@@ -158,13 +174,17 @@ async def test_concurrent_commands_on_one_campaign_are_all_applied_once(
 
     await run(engine, "crear-campana", example("crear-campana"), "c0")
     participants = [
-        {"campana_id": "c-12345",
-         "participante": {"id": f"p-{n:03d}", "tipo": "Affiliate", "nombre": f"P{n}"}}
+        {
+            "campana_id": "c-12345",
+            "participante": {"id": f"p-{n:03d}", "tipo": "Affiliate", "nombre": f"P{n}"},
+        }
         for n in range(12)
     ]
     outcomes = await asyncio.gather(
-        *(run(engine, "agregar-participante", body, f"add-{n}")
-          for n, body in enumerate(participants))
+        *(
+            run(engine, "agregar-participante", body, f"add-{n}")
+            for n, body in enumerate(participants)
+        )
     )
     assert {o.status for o in outcomes} == {"applied"}
     rows = await outbox_rows(engine)

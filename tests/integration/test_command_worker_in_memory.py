@@ -44,12 +44,17 @@ async def test_applied_rejected_and_malformed_commands_are_settled_as_the_contra
     broker = PulsarBroker()
     worker.register(broker, BatchingProcessor(SqlCommandStore(engine)), concurrency=1)
     async with TestPulsarBroker(broker) as br:
-        await br.publish(example("crear-campana"), COMMAND_TOPICS["crear-campana"],
-                         headers={"command_id": "c1"})
-        await br.publish(json.dumps({"campana_id": "nope"}).encode(),
-                         COMMAND_TOPICS["pausar-campana"], headers={"command_id": "c2"})
-        await br.publish(b"not json", COMMAND_TOPICS["activar-campana"],
-                         headers={"command_id": "c3"})
+        await br.publish(
+            example("crear-campana"), COMMAND_TOPICS["crear-campana"], headers={"command_id": "c1"}
+        )
+        await br.publish(
+            json.dumps({"campana_id": "nope"}).encode(),
+            COMMAND_TOPICS["pausar-campana"],
+            headers={"command_id": "c2"},
+        )
+        await br.publish(
+            b"not json", COMMAND_TOPICS["activar-campana"], headers={"command_id": "c3"}
+        )
 
         assert len(settler(broker, "crear-campana").acked) == 1
         assert len(settler(broker, "pausar-campana").acked) == 1  # a rejection is final
@@ -116,8 +121,12 @@ async def test_a_command_failing_for_a_bug_is_dead_lettered_at_once_with_the_err
     broker = PulsarBroker()
     worker.register(broker, Buggy(SqlCommandStore(engine)), concurrency=1)
     async with TestPulsarBroker(broker) as br:
-        await br.publish(example("crear-campana", 2), COMMANDS_V2, key="c-12345",
-                         headers={"command_id": "c1", "command_type": "crear-campana"})
+        await br.publish(
+            example("crear-campana", 2),
+            COMMANDS_V2,
+            key="c-12345",
+            headers={"command_id": "c1", "command_type": "crear-campana"},
+        )
         stream = settler(broker, None)
         assert stream.nacked == [] and stream.acked == []
         [(_, reason)] = stream.dead_lettered

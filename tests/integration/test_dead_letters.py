@@ -118,7 +118,8 @@ async def test_the_service_has_one_dlq_topic_per_worker_subscription_and_topic()
     assert len(DEAD_LETTER_TOPICS) == 11
     assert {t.topic for t in DEAD_LETTER_TOPICS} == expected
     assert [t.source for t in topics_of(command_worker.SUBSCRIPTION)] == [
-        COMMANDS_V2, *COMMAND_TOPICS.values()
+        COMMANDS_V2,
+        *COMMAND_TOPICS.values(),
     ]
     assert [t.source for t in topics_of(projector.SUBSCRIPTION)] == [EVENTS_V2]
     assert [t.source for t in topics_of(notifications.SUBSCRIPTION)] == [EVENTS_V2]

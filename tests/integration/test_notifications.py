@@ -88,9 +88,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], str]] = {
 def properties(event_type: str, event_id: str) -> dict[str, str]:
     """As on the v2 stream (schema_version 2, event_type naming the event)."""
     version = None if event_type == "comando-rechazado" else 1
-    return v2_properties(
-        event_type, event_id, version, occurred_at="2026-11-28T08:00:00.000+00:00"
-    )
+    return v2_properties(event_type, event_id, version, occurred_at="2026-11-28T08:00:00.000+00:00")
 
 
 class RecordingSender:
@@ -133,8 +131,7 @@ async def publish(
 # -- in memory ---------------------------------------------------------------------------
 
 
-def test_there_is_one_subscriber_on_the_v2_event_stream_on_the_notifications_subscription(
-) -> None:
+def test_there_is_one_subscriber_on_the_v2_event_stream_on_the_notifications_subscription() -> None:
     broker = PulsarBroker()
     register(broker, RecordingSender())
 
@@ -250,7 +247,8 @@ async def test_a_body_that_breaks_the_contract_is_dead_lettered_without_a_notifi
 
 
 @pytest.mark.parametrize(
-    "event_type", [None, "", "campana-borrada", "campana-creada.v1"],
+    "event_type",
+    [None, "", "campana-borrada", "campana-creada.v1"],
     ids=["missing", "empty", "unknown", "topic-name"],
 )
 async def test_an_event_whose_event_type_names_no_v2_event_is_dead_lettered_unnotified(

@@ -155,7 +155,8 @@ async def test_a_client_that_does_not_trust_the_ca_cannot_connect(
 async def test_nothing_listens_in_plain_text(secure_pulsar: SecureBroker) -> None:
     plain = secure_pulsar.url.replace("pulsar+ssl://", "pulsar://")
     client = pulsar.asyncio.Client(
-        plain, operation_timeout_seconds=3,
+        plain,
+        operation_timeout_seconds=3,
         authentication=pulsar.AuthenticationToken(secure_pulsar.token(SERVICE)),
         logger=logging.getLogger("pulsar.client.tests.secure"),
     )

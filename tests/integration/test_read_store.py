@@ -71,7 +71,9 @@ async def test_each_step_of_the_lifecycle_shows_in_the_view(engine: AsyncEngine)
         view = await get_campaign(engine, "c-1")
         assert view is not None
         assert (view.estado, [x["id"] for x in view.participantes], view.monto) == (
-            estado, participantes, Decimal(monto),
+            estado,
+            participantes,
+            Decimal(monto),
         ), event.type
         assert view.version == event.version
 
@@ -159,12 +161,21 @@ def with_monto(monto: object) -> dict[str, Any]:
         ("campana-creada", 1, with_monto("1E+70"), "at most 64 characters"),
     ],
     ids=[
-        "unknown-type", "no-version", "creada-not-version-1", "missing-field",
-        "monto-number", "monto-not-decimal", "monto-nan", "monto-too-long",
+        "unknown-type",
+        "no-version",
+        "creada-not-version-1",
+        "missing-field",
+        "monto-number",
+        "monto-not-decimal",
+        "monto-nan",
+        "monto-too-long",
     ],
 )
 async def test_an_event_that_breaks_the_contract_is_invalid_and_records_nothing(
-    engine: AsyncEngine, event_type: str, version: int | None, body: dict[str, Any] | None,
+    engine: AsyncEngine,
+    event_type: str,
+    version: int | None,
+    body: dict[str, Any] | None,
     message: str,
 ) -> None:
     with pytest.raises(InvalidEvent, match=message):
@@ -245,7 +256,9 @@ async def test_the_json_form_is_json_safe_and_in_utc(engine: AsyncEngine) -> Non
     assert data["fecha_fin"] == "2025-12-10T23:59:59Z"
     assert data["monto"] == "15000.10"
     assert data["participantes"][0] == {
-        "id": "p-1", "tipo": "Influencer", "nombre": "Alice",
+        "id": "p-1",
+        "tipo": "Influencer",
+        "nombre": "Alice",
         "informacion_perfil": {"seguidores": 200000},
     }
     assert data["version"] == 1

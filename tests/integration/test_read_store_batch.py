@@ -75,14 +75,21 @@ async def test_an_amount_the_view_cannot_keep_fails_only_its_own_event_in_a_batc
     created, activated, _, _, adjusted, *_ = lifecycle("c-amount")
     bad_create = creada("c-bad-create", monto="NaN")
     bad_adjust = IncomingEvent(
-        adjusted.type, "bad-adjust", 3,
+        adjusted.type,
+        "bad-adjust",
+        3,
         adjusted.body | {"nuevo": {"monto": "18.000,05", "divisa": "USD"}},
     )
 
     results = await apply_events(
         engine,
-        [incoming(created), incoming(bad_create), incoming(activated), bad_adjust,
-         incoming(creada("c-good"))],
+        [
+            incoming(created),
+            incoming(bad_create),
+            incoming(activated),
+            bad_adjust,
+            incoming(creada("c-good")),
+        ],
     )
 
     assert results[0] == ApplyResult.APPLIED

@@ -29,9 +29,7 @@ class ScriptedPublisher:
         self.calls: list[list[str]] = []
         self.failing = failing or set()
 
-    async def publish_events(
-        self, messages: Sequence[OutboxMessage]
-    ) -> list[BaseException | None]:
+    async def publish_events(self, messages: Sequence[OutboxMessage]) -> list[BaseException | None]:
         self.calls.append([m.event_id for m in messages])
         return [
             ConnectionError(f"{m.event_id} not stored") if m.event_id in self.failing else None

@@ -81,7 +81,9 @@ class Events:
             self._producers[topic] = producer
         event_id = event_id or str(uuid.uuid4())
         properties = v2_properties(
-            event_type, event_id, version,
+            event_type,
+            event_id,
+            version,
             occurred_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         ) | {"schema_version": schema_version}
         await producer.send(
@@ -96,7 +98,11 @@ class Events:
         (same event_id) on the event type's own topic."""
         event_id = await self.publish(event_type, body, version)
         await self.publish(
-            event_type, body, version, topic=EVENT_TOPICS[event_type], event_id=event_id,
+            event_type,
+            body,
+            version,
+            topic=EVENT_TOPICS[event_type],
+            event_id=event_id,
             schema_version="1",
         )
         return event_id
@@ -257,15 +263,21 @@ async def test_tail_reads_every_partition_of_a_partitioned_stream(
         # Before tail starts: one event straight onto each partition.
         early = [
             await events.publish(
-                "campana-creada", CREADA | {"campana_id": new_campana_id()}, 1,
+                "campana-creada",
+                CREADA | {"campana_id": new_campana_id()},
+                1,
                 topic=f"{topic}-partition-{i}",
             )
             for i in range(3)
         ]
         task = asyncio.create_task(
             tail(
-                apache_pulsar.url, from_beginning=True, on_event=on_event, stop=stop,
-                topics=(topic,), ready=ready,
+                apache_pulsar.url,
+                from_beginning=True,
+                on_event=on_event,
+                stop=stop,
+                topics=(topic,),
+                ready=ready,
             )
         )
         await asyncio.wait_for(ready.wait(), timeout=60)
@@ -276,7 +288,9 @@ async def test_tail_reads_every_partition_of_a_partitioned_stream(
                 event_type = "campana-activada" if estado == "active" else "campana-pausada"
                 published[campana_id].append(
                     await events.publish(
-                        event_type, {"campana_id": campana_id, "estado": estado}, version,
+                        event_type,
+                        {"campana_id": campana_id, "estado": estado},
+                        version,
                         topic=topic,
                     )
                 )
@@ -311,10 +325,18 @@ async def test_the_tail_command_shows_only_the_campaigns_and_event_types_asked_f
         "PYTHONUNBUFFERED": "1",
     }
     process = await asyncio.create_subprocess_exec(
-        *ALPES, "events", "tail", "--from-beginning",
-        "--campaign", wanted, "--event", "campana-activada",
-        env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *ALPES,
+        "events",
+        "tail",
+        "--from-beginning",
+        "--campaign",
+        wanted,
+        "--event",
+        "campana-activada",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
     lines: list[str] = []

@@ -336,8 +336,9 @@ def drop_backlog(broker: RealBroker) -> None:
     for topic in (COMMANDS_V2, *COMMAND_TOPICS.values()):
         local = topic.removeprefix("persistent://")
         with contextlib.suppress(urllib.error.HTTPError):  # 404: no such subscription yet
-            broker.admin("POST", f"/admin/v2/persistent/{local}/subscription/{SUBSCRIPTION}"
-                         "/skip_all")
+            broker.admin(
+                "POST", f"/admin/v2/persistent/{local}/subscription/{SUBSCRIPTION}/skip_all"
+            )
 
 
 @pytest.mark.apache_pulsar

@@ -23,7 +23,11 @@ def env_for(folder: Path) -> dict[str, str]:
 
 def alpes(folder: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*ALPES, *args], env=env_for(folder), capture_output=True, text=True, timeout=timeout,
+        [*ALPES, *args],
+        env=env_for(folder),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         cwd=folder,
     )
 
@@ -32,8 +36,12 @@ def running_dev(folder: Path) -> Iterator[Path]:
     """`alpes dev` (embedded broker, SQLite, every worker) running in ``folder`` until the
     generator is closed; it must then stop cleanly on SIGTERM."""
     process = subprocess.Popen(
-        [*ALPES, "dev"], env=env_for(folder), cwd=folder,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*ALPES, "dev"],
+        env=env_for(folder),
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     url_file = folder / "pulsar-lite" / "url"
     deadline = time.monotonic() + 60

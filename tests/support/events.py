@@ -131,11 +131,15 @@ def lifecycle(campana_id: str, **created: Any) -> list[Event]:
         ev(2, "campana-activada", CampanaActivadaV2(campana_id=c)),
         ev(3, "campana-pausada", CampanaPausadaV2(campana_id=c)),
         ev(4, "participante-agregado", ParticipanteAgregadoV2(campana_id=c, participante=BRUNO)),
-        ev(5, "presupuesto-ajustado", PresupuestoAjustadoV2(
-            campana_id=c,
-            anterior=PresupuestoEventoV2(monto="15000.10", divisa="USD"),
-            nuevo=PresupuestoEventoV2(monto="18000.05", divisa="USD"),
-        )),
+        ev(
+            5,
+            "presupuesto-ajustado",
+            PresupuestoAjustadoV2(
+                campana_id=c,
+                anterior=PresupuestoEventoV2(monto="15000.10", divisa="USD"),
+                nuevo=PresupuestoEventoV2(monto="18000.05", divisa="USD"),
+            ),
+        ),
         ev(6, "participante-retirado", ParticipanteRetiradoV2(campana_id=c, participante_id="p-1")),
         ev(7, "campana-reanudada", CampanaReanudadaV2(campana_id=c)),
         ev(8, "campana-finalizada", CampanaFinalizadaV2(campana_id=c)),
@@ -144,7 +148,11 @@ def lifecycle(campana_id: str, **created: Any) -> list[Event]:
 
 def rechazado(command_id: str, campana_id: str | None) -> Event:
     model = ComandoRechazadoV2(
-        command_id=command_id, command_type="activar-campana", campana_id=campana_id,
-        reason="ILLEGAL_TRANSITION", field=None, message="campaign is finished",
+        command_id=command_id,
+        command_type="activar-campana",
+        campana_id=campana_id,
+        reason="ILLEGAL_TRANSITION",
+        field=None,
+        message="campaign is finished",
     )
     return Event("comando-rechazado", f"rej-{command_id}", None, model)

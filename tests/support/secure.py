@@ -93,5 +93,8 @@ def grant(broker: SecureBroker) -> subprocess.CompletedProcess[str]:
     env = broker.env(None, ALPES_PULSAR_ADMIN_TOKEN=broker.admin_token())
     return subprocess.run(
         [ALPES, "topics", "grant", "--consumer-subscription", CONSUMER_SUBSCRIPTION],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )

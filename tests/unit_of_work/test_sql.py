@@ -22,8 +22,9 @@ class TestSqlUnitOfWork(UnitOfWorkCases):
             async with engine.connect() as c:
                 rows = (await c.execute(select(outbox).order_by(outbox.c.seq))).mappings()
                 return [
-                    OutboxMessage(r["event_id"], r["topic"], r["key"], r["payload"],
-                                  r["properties"])
+                    OutboxMessage(
+                        r["event_id"], r["topic"], r["key"], r["payload"], r["properties"]
+                    )
                     for r in rows
                 ]
 

@@ -1,6 +1,5 @@
 """The admin subscription on the DLQ topics: receive what is parked, settle chosen ones."""
 
-
 import asyncio
 import contextlib
 import gc
@@ -21,6 +20,7 @@ from .topics import ADMIN_SUBSCRIPTION, DEAD_LETTER_TOPICS, DeadLetterTopic
 
 _LOG = logging.getLogger("pulsar.client")
 _OPEN_CONCURRENCY = 8
+
 
 class DeadLetterBox:
     """The admin subscription on a set of DLQ topics, for one operation.
@@ -179,4 +179,3 @@ def _dead_letter(where: DeadLetterTopic, message: Any) -> DeadLetter:
 
 
 # ----------------------------------------------------------------- operations ---
-

@@ -1,6 +1,5 @@
 """A dead letter as operators see it, and choosing which ones an operation touches."""
 
-
 import base64
 import uuid
 from collections.abc import Collection, Sequence
@@ -44,7 +43,6 @@ PREVIEW_WIDTH = 80
 # A redriven command that had no command_id gets one fixed by its place in the DLQ, so a
 # redrive repeated after a crash (sent, not yet acknowledged) is recognised as a duplicate.
 _REDRIVE_NAMESPACE = uuid.UUID("5d7c2a8e-3b1f-4c6a-9e0d-8f4b2a1c7e63")
-
 
 
 class NothingMatched(Exception):
@@ -229,5 +227,3 @@ def _refuse_part_of_a_batch(letters: Sequence[DeadLetter], chosen: Sequence[Dead
                 "a batch only as a whole, so select them together; nothing was changed"
             )
             raise ValueError(msg)
-
-

@@ -35,9 +35,7 @@ def _service_topics() -> tuple[DeadLetterTopic, ...]:
         (notifications.SUBSCRIPTION, (EVENTS_V2,)),
     )
     return tuple(
-        DeadLetterTopic(subscription, topic)
-        for subscription, topics in workers
-        for topic in topics
+        DeadLetterTopic(subscription, topic) for subscription, topics in workers for topic in topics
     )
 
 
@@ -57,4 +55,3 @@ def topics_of(
         msg = f"unknown subscription {subscription!r}; expected one of: {known}"
         raise ValueError(msg)
     return chosen
-

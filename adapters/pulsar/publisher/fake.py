@@ -1,4 +1,3 @@
-
 from faststream._internal.endpoint.publisher.fake import FakePublisher
 from faststream._internal.producer import ProducerProto
 from faststream.response.response import PublishCommand
@@ -15,9 +14,7 @@ class PulsarFakePublisher(FakePublisher):
         super().__init__(producer=producer)
         self.topic = topic
 
-    def patch_command(
-        self, cmd: PublishCommand | PulsarPublishCommand
-    ) -> PulsarPublishCommand:
+    def patch_command(self, cmd: PublishCommand | PulsarPublishCommand) -> PulsarPublishCommand:
         cmd = super().patch_command(cmd)
         real_cmd = PulsarPublishCommand.from_cmd(cmd)
         real_cmd.destination = self.topic

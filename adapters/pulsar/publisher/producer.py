@@ -312,4 +312,3 @@ class PulsarProducer(ProducerProto[PulsarPublishCommand]):
         if error.error() in _PRODUCER_GONE:
             for batching in (True, False):
                 self._producers.pop((topic, name, batching), None)
-

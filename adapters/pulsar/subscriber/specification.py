@@ -27,8 +27,7 @@ class PulsarSubscriberSpecification(
         topics = self.topics
         split = len(topics) > 1
         description = self.description or (
-            f"Subscription {self.config.subscription!r} "
-            f"({self.config.subscription_type.value})."
+            f"Subscription {self.config.subscription!r} ({self.config.subscription_type.value})."
         )
         channels = {}
         for topic in topics:

@@ -50,7 +50,11 @@ class PostgresServer:
         """``infra/postgres/postgres COMMAND``, whatever its exit status."""
         return subprocess.run(
             [str(POSTGRES_SCRIPT), command],
-            env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def start(self, timeout: float = 900) -> str:
@@ -100,7 +104,10 @@ def postgres_server_url() -> str | None:
 async def _admin(server_url: str) -> asyncpg.Connection:
     admin = make_url(server_url)
     connection: asyncpg.Connection = await asyncpg.connect(
-        host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+        host=admin.host,
+        port=admin.port,
+        user=admin.username,
+        password=admin.password,
         database=admin.database,
     )
     return connection
@@ -132,8 +139,10 @@ def role_url(url: str, role: str) -> str:
         [str(POSTGRES_SCRIPT), "url", role], capture_output=True, text=True, check=True
     ).stdout.strip()
     as_role = make_url(printed)
-    return make_url(url).set(username=as_role.username, password=as_role.password).render_as_string(
-        hide_password=False
+    return (
+        make_url(url)
+        .set(username=as_role.username, password=as_role.password)
+        .render_as_string(hide_password=False)
     )
 
 
@@ -143,12 +152,23 @@ def apply_grants(url: str, owner_url: str | None = None) -> None:
     psql = shutil.which("psql") or max(Path("/usr/lib/postgresql").glob("*/bin/psql"))
     subprocess.run(
         [
-            str(psql), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-            "-v", f"owner={owner.username}",
-            "-v", f"runtime={make_url(role_url(url, 'runtime')).username}",
-            "-v", f"readonly={make_url(role_url(url, 'readonly')).username}",
-            "-f", str(GRANTS_SQL),
+            str(psql),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-v",
+            f"owner={owner.username}",
+            "-v",
+            f"runtime={make_url(role_url(url, 'runtime')).username}",
+            "-v",
+            f"readonly={make_url(role_url(url, 'readonly')).username}",
+            "-f",
+            str(GRANTS_SQL),
             make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
         ],
-        check=True, capture_output=True, text=True, timeout=60,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )

@@ -30,8 +30,11 @@ def test_there_is_a_golden_sample_of_every_message_of_every_version() -> None:
     assert have == {m.path for m in messages()}
 
 
-@pytest.mark.parametrize("path", [p for p in SAMPLES if p.parent.name == "commands"],
-                         ids=lambda p: f"{p.parent.parent.name}-{p.stem}")
+@pytest.mark.parametrize(
+    "path",
+    [p for p in SAMPLES if p.parent.name == "commands"],
+    ids=lambda p: f"{p.parent.parent.name}-{p.stem}",
+)
 def test_a_golden_command_decodes_into_its_domain_command(path: Path) -> None:
     sample = load(path)
     version = int(path.parent.parent.name[1:])
@@ -51,8 +54,11 @@ def test_a_golden_command_decodes_into_its_domain_command(path: Path) -> None:
     assert (sample["topic"] == COMMANDS_V2) == (version == 2)
 
 
-@pytest.mark.parametrize("path", [p for p in SAMPLES if p.parent.name == "events"],
-                         ids=lambda p: f"{p.parent.parent.name}-{p.stem}")
+@pytest.mark.parametrize(
+    "path",
+    [p for p in SAMPLES if p.parent.name == "events"],
+    ids=lambda p: f"{p.parent.parent.name}-{p.stem}",
+)
 def test_a_golden_event_is_read_by_its_model_the_projector_and_notifications(
     path: Path,
 ) -> None:

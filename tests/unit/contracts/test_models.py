@@ -56,8 +56,12 @@ def test_a_misspelled_command_field_is_an_error_naming_it() -> None:
 
 def test_events_are_read_tolerantly_at_every_level() -> None:
     body = {
-        "campana_id": "c-1", "nombre": "n", "tipo": "Mixed", "estado": "draft",
-        "fecha_inicio": "2025-01-01T00:00:00Z", "fecha_fin": "2025-02-01T00:00:00Z",
+        "campana_id": "c-1",
+        "nombre": "n",
+        "tipo": "Mixed",
+        "estado": "draft",
+        "fecha_inicio": "2025-01-01T00:00:00Z",
+        "fecha_fin": "2025-02-01T00:00:00Z",
         "presupuesto": {"monto": "1", "divisa": "USD", "added_in_v1_1": True},
         "marca_id": "b-1",
         "participantes": [{"id": "p", "tipo": "Affiliate", "nombre": "P", "new": 1}],

@@ -28,7 +28,8 @@ class RecordingClient:
     ],
 )
 async def test_the_batching_type_follows_the_topics_named_and_the_broker(
-    capabilities: BrokerCapabilities, batch_by_key: tuple[str, ...] | None,
+    capabilities: BrokerCapabilities,
+    batch_by_key: tuple[str, ...] | None,
     expected: dict[str, str],
 ) -> None:
     producer = PulsarProducer(batching=True, batch_by_key=batch_by_key)

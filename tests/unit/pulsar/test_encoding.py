@@ -15,9 +15,7 @@ from ...broker.cases import TaggedCodec
 
 
 def command(*bodies: Any, **options: Any) -> PulsarPublishCommand:
-    return PulsarPublishCommand(
-        *bodies, topic="t", _publish_type=PublishType.PUBLISH, **options
-    )
+    return PulsarPublishCommand(*bodies, topic="t", _publish_type=PublishType.PUBLISH, **options)
 
 
 async def test_a_responses_own_options_win_over_the_commands() -> None:

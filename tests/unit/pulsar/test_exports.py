@@ -12,7 +12,14 @@ from adapters.pulsar import PulsarBroker
 
 ROOT = Path(__file__).resolve().parents[3]
 OUTSIDE_THE_ADAPTER = (
-    "workers", "console", "contracts", "domain", "migrations", "adapters", "bench", "cli.py"
+    "workers",
+    "console",
+    "contracts",
+    "domain",
+    "migrations",
+    "adapters",
+    "bench",
+    "cli.py",
 )
 ADAPTER = ROOT / "adapters" / "pulsar"
 

@@ -10,8 +10,9 @@ from contracts.examples import example
 
 def fingerprint_of(body: dict[str, object], contract: int = 2) -> str:
     key = str(body.get("campana_id") or body.get("id"))
-    envelope = CommandEnvelope("crear-campana", "c", "c", json.dumps(body).encode(),
-                               contract=contract, key=key)
+    envelope = CommandEnvelope(
+        "crear-campana", "c", "c", json.dumps(body).encode(), contract=contract, key=key
+    )
     incoming = decode(envelope)
     assert incoming.rejection is None, incoming.rejection
     return incoming.fingerprint
@@ -39,6 +40,9 @@ def test_a_profile_map_in_another_key_order_is_the_same_profile() -> None:
 
 
 def test_any_other_difference_is_another_command() -> None:
-    for change in ({"nombre": "Otra"}, {"presupuesto": {"monto": "15000.01", "divisa": "USD"}},
-                   {"participantes": []}):
+    for change in (
+        {"nombre": "Otra"},
+        {"presupuesto": {"monto": "15000.01", "divisa": "USD"}},
+        {"participantes": []},
+    ):
         assert fingerprint_of(V2 | change) != fingerprint_of(V2)
