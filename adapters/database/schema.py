@@ -52,6 +52,13 @@ Index(
     postgresql_where=outbox.c.published_at.is_(None),
     sqlite_where=outbox.c.published_at.is_(None),
 )
+# Retention deletes published rows by age.
+Index(
+    "ix_outbox_published_at",
+    outbox.c.published_at,
+    postgresql_where=outbox.c.published_at.is_not(None),
+    sqlite_where=outbox.c.published_at.is_not(None),
+)
 
 command_log = Table(
     "command_log",
@@ -68,6 +75,7 @@ command_log = Table(
     Column("correlation_id", String(128), nullable=True),
     Column("processed_at", DateTime(timezone=True), nullable=False),
 )
+Index("ix_command_log_processed_at", command_log.c.processed_at)  # retention, by age
 
 relay_lease = Table(
     "relay_lease",
