@@ -1,11 +1,13 @@
 """Async engines for SQLite (the embedded default) and PostgreSQL, tuned for the workers."""
 
 import json
+import re
 from typing import Any
 
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -13,10 +15,16 @@ _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncp
 
 def async_url(url: str) -> URL:
     """``sqlite:///x.db`` and ``postgresql://...`` get their async drivers."""
-    parsed = make_url(url)
+    if url.startswith("postgres://"):  # what hosting platforms hand out
+        url = "postgresql://" + url.removeprefix("postgres://")
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        msg = f"Unsupported database {redact(url)!r}: use sqlite:///path or postgresql://..."
+        raise ValueError(msg) from error
     backend = parsed.get_backend_name()
     if backend not in _ASYNC_DRIVERS:
-        msg = f"Unsupported database {url!r}: use sqlite:///path or postgresql://..."
+        msg = f"Unsupported database {redact(url)!r}: use sqlite:///path or postgresql://..."
         raise ValueError(msg)
     if "+" not in parsed.drivername:
         parsed = parsed.set(drivername=_ASYNC_DRIVERS[backend])
@@ -64,5 +72,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def redact(url: str) -> str:
-    """The URL with its password hidden, for logs and messages."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL with its password hidden, for logs and messages (even one that does not
+    parse as a URL)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)

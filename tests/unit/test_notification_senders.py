@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+import pydantic
 import pytest
 from pydantic import SecretStr
 
@@ -269,6 +270,8 @@ def test_the_smtp_sender_is_built_from_the_smtp_settings() -> None:
     assert "s3cret-pw" not in repr(sender)
 
 
-def test_an_unknown_sender_name_is_an_error_naming_the_setting() -> None:
-    with pytest.raises(ValueError, match="ALPES_NOTIFICATION_SENDER is 'pigeon'"):
-        build_sender(Settings(notification_sender="pigeon"))
+def test_an_unknown_sender_name_is_refused_when_the_settings_are_read() -> None:
+    # Refused before any worker starts, naming the setting and the choices.
+    with pytest.raises(pydantic.ValidationError, match="notification_sender") as refused:
+        Settings(notification_sender="pigeon")
+    assert "'log' or 'smtp'" in str(refused.value)
