@@ -28,7 +28,7 @@ from adapters.pulsar import (
 )
 from application.ports import ViewStore
 from application.projection import IncomingEvent, InvalidEvent, OutOfOrder, decode_event
-from application.projector import BatchingProjector, replay
+from application.projector import BatchingProjector, Progress, replay
 from application.retry import retry_transient
 from contracts import properties as p
 from contracts.topics import EVENTS_V2
@@ -100,13 +100,14 @@ async def rebuild(
     capabilities: BrokerCapabilities,
     security: PulsarSecurity | None = None,
     topic: str = EVENTS_V2,
+    progress: Progress | None = None,
 ) -> int:
     """Empty the read store and replay the event stream into it; returns how many events
     changed the view. Stop the live projectors first.
 
     The stream is read before the store is emptied, so an unreachable broker leaves the
-    view as it was. A campaign whose history has a gap (an event missing from the stream)
-    stops at the gap, with a warning."""
+    view as it was; so does a stream that no longer holds every campaign's whole history
+    (``IncompleteHistory``)."""
     async with PulsarReader(url, topic, security=security, capabilities=capabilities) as reader:
         messages = await reader.read_all()
     events: list[IncomingEvent] = []
@@ -120,4 +121,4 @@ async def rebuild(
                 message.partition,
                 invalid,
             )
-    return await replay(store, events)
+    return await replay(store, events, progress)
