@@ -9,12 +9,38 @@ import typer
 import console.access as access
 import console.dlq as dlq
 from console import campaign, command, contracts, db, demo, events, projections, runtime
+from contracts.asyncapi import service_version
+
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 could not be done (a broker or database away, a refusal, a bad "
+    "file); 2 usage (a wrong option, argument or ALPES_* setting); 3 nothing to show (no "
+    "such campaign, command or dead letter, or no outcome within --timeout); 4 the "
+    "command was rejected (by the contract or the campaign's rules)."
+)
 
 app = typer.Typer(
     help="Alpes Partners: message-driven campaign service on Apache Pulsar.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"alpes {service_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Alpes Partners: message-driven campaign service on Apache Pulsar."""
+
+
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(command.app, name="command")
 app.add_typer(db.app, name="db")

@@ -6,6 +6,7 @@ URL path, the role the token claims and the broker's reason.
 """
 
 import json
+import re
 import ssl
 import urllib.error
 import urllib.request
@@ -39,8 +40,10 @@ class PulsarAdmin:
         tls_trust_certs_file_path: str | None = None,
         timeout: float = 30.0,
     ) -> None:
+        # Whatever user information the URL holds is never shown (the token authenticates).
+        self.shown_url = _without_userinfo(url.rstrip("/"))
         if not url.startswith(("http://", "https://")):
-            msg = f"Pulsar admin URL must start with http:// or https://, got {url!r}"
+            msg = f"Pulsar admin URL must start with http:// or https://, got {self.shown_url!r}"
             raise ValueError(msg)
         self.url = url.rstrip("/")
         self._token = token
@@ -95,8 +98,14 @@ class PulsarAdmin:
             raise kind(method, path, self.who, error.code, str(reason)) from None
         except (urllib.error.URLError, OSError) as error:
             cause = getattr(error, "reason", error)
-            raise AdminError(method, self.url + path, self.who, None, str(cause)) from None
+            reason = str(cause).replace(self.url, self.shown_url)
+            raise AdminError(method, self.shown_url + path, self.who, None, reason) from None
         return json.loads(text) if text.strip() else None
+
+
+def _without_userinfo(url: str) -> str:
+    """``https://user:secret@host`` -> ``https://***@host``."""
+    return re.sub(r"^([a-z+]+://)[^@/]*@", r"\1***@", url)
 
 
 def _topic_path(topic: str) -> str:

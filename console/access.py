@@ -6,7 +6,7 @@ from adapters.pulsar_admin import AdminError, PulsarAdmin
 from workers.permissions import Roles, namespace, subscription_grants, topic_grants
 
 from . import contracts
-from .common import fail, settings
+from .common import USAGE, fail, settings
 
 DEFAULT = Roles()
 
@@ -54,12 +54,15 @@ def grant(
     url = admin_url or config.pulsar_admin_url
     if not url:
         fail(
-            "no admin URL: pass --admin-url or set ALPES_PULSAR_ADMIN_URL (e.g. https://host:8443)"
+            "no admin URL: pass --admin-url or set ALPES_PULSAR_ADMIN_URL (e.g. https://host:8443)",
+            USAGE,
         )
     token = config.pulsar_admin_token.get_secret_value() if config.pulsar_admin_token else None
-    admin = PulsarAdmin(url, token=token, tls_trust_certs_file_path=config.pulsar_tls_trust_certs)
     created = 0
     try:
+        admin = PulsarAdmin(
+            url, token=token, tls_trust_certs_file_path=config.pulsar_tls_trust_certs
+        )
         for topic in dict.fromkeys(g.topic for g in grants):
             created += admin.ensure_topic(topic)
         for g in grants:
@@ -72,6 +75,6 @@ def grant(
         fail(str(error))
     typer.echo(
         f"granted {len(grants)} topic permissions ({created} topics created) and "
-        f"{len(subscriptions)} subscriptions on {url}",
+        f"{len(subscriptions)} subscriptions on {admin.shown_url}",
         err=True,
     )

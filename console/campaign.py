@@ -1,8 +1,10 @@
 """`alpes campaign ...`: send campaign commands; read campaigns from the read store."""
 
+import dataclasses
 import functools
 import inspect
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,13 +12,13 @@ from typing import Any
 
 import typer
 
-from adapters.database.engine import create_engine
 from adapters.database.read_store import get_campaign, list_campaigns
 from workers.bootstrap import make_broker
 from workers.client import send_command, validate, wait_for_outcome
 from workers.local import resolve_pulsar
 
-from .common import emit_json, fail, run, settings
+from .common import NOT_FOUND, REJECTED, USAGE, emit_json, engine_for, fail, run, settings
+from .tables import print_table
 
 app = typer.Typer(help="Send campaign commands and read campaigns.", no_args_is_help=True)
 
@@ -50,6 +52,7 @@ class Sending:
     command_id: str | None = None
     correlation_id: str | None = None
     contract: int = 2
+    as_json: bool = False
 
 
 # The options every command-sending subcommand takes, as Typer reads them.
@@ -62,6 +65,7 @@ _SENDING_OPTIONS = [
         ("command_id", COMMAND_ID, str | None),
         ("correlation_id", CORRELATION_ID, str | None),
         ("contract", CONTRACT, int),
+        ("as_json", AS_JSON, bool),
     )
 ]
 
@@ -86,7 +90,7 @@ async def _send(command_type: str, body: dict[str, Any] | bytes, how: Sending) -
     # Bad input fails here, before any broker is needed.
     validate(command_type, raw, how.contract)
     if how.contract == 1 and how.expected_version is not None:
-        fail("--expected-version needs --contract 2: v1 has no optimistic concurrency")
+        fail("--expected-version needs --contract 2: v1 has no optimistic concurrency", USAGE)
     url, embedded = resolve_pulsar(config)
     broker = make_broker(config, url, embedded=embedded)
     await broker.connect()
@@ -103,19 +107,29 @@ async def _send(command_type: str, body: dict[str, Any] | bytes, how: Sending) -
     finally:
         await broker.stop()
     wait, timeout = how.wait, how.timeout
-    typer.echo(f"command_id: {sent.command_id}")
+    if not how.as_json:
+        typer.echo(f"command_id: {sent.command_id}")
     if not wait:
+        if how.as_json:
+            emit_json({"command_id": sent.command_id, "campana_id": sent.campana_id})
         return 0
-    engine = create_engine(config.readonly_url)
+    engine = engine_for(config, "readonly")
     try:
         record = await wait_for_outcome(engine, sent.command_id, timeout)
     finally:
         await engine.dispose()
+    if how.as_json:
+        emit_json(
+            dataclasses.asdict(record)
+            if record is not None
+            else {"command_id": sent.command_id, "status": None}
+        )
     if record is None:
-        fail(f"no outcome within {timeout:g}s: are the workers running (`alpes dev`)?", 3)
+        fail(f"no outcome within {timeout:g}s: are the workers running (`alpes dev`)?", NOT_FOUND)
     if record.status == "rejected":
-        fail(f"rejected, {record.reason} ({record.field or '-'}): {record.message}", 2)
-    typer.echo(f"applied: {', '.join(record.event_ids)}")
+        fail(f"rejected, {record.reason} ({record.field or '-'}): {record.message}", REJECTED)
+    if not how.as_json:
+        typer.echo(f"applied: {', '.join(record.event_ids)}")
     return 0
 
 
@@ -127,7 +141,10 @@ def _send_sync(command_type: str, body: dict[str, Any] | bytes, how: Sending) ->
 @sends_a_command
 def create(
     file: Path | None = typer.Option(
-        None, "--file", "-f", help="The body as JSON, in the --contract version's shape."
+        None,
+        "--file",
+        "-f",
+        help="The body as JSON, in the --contract version's shape (- reads standard input).",
     ),
     id: str | None = typer.Option(None, "--id", help="Campaign id (overrides the file)."),
     nombre: str | None = typer.Option(None, "--nombre"),
@@ -143,9 +160,10 @@ def create(
     body: dict[str, Any] = {}
     if file is not None:
         try:
-            body = json.loads(file.read_text(encoding="utf-8"))
+            text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+            body = json.loads(text)
         except (OSError, json.JSONDecodeError) as error:
-            fail(f"{file}: {error}")
+            fail(f"{'standard input' if str(file) == '-' else file}: {error}")
         if not isinstance(body, dict):
             fail(f"{file}: expected a JSON object")
     id_field = "campana_id" if how.contract == 2 else "id"
@@ -253,13 +271,13 @@ def show(campana_id: str, as_json: bool = AS_JSON) -> None:
     """One campaign, from the read store."""
 
     async def query() -> None:
-        engine = create_engine(settings().readonly_url)
+        engine = engine_for(settings(), "readonly")
         try:
             view = await get_campaign(engine, campana_id)
         finally:
             await engine.dispose()
         if view is None:
-            fail(f"no campaign {campana_id!r} in the read store")
+            fail(f"no campaign {campana_id!r} in the read store", NOT_FOUND)
         data = view.to_json()
         if as_json:
             emit_json(data)
@@ -286,7 +304,7 @@ def list_(
     """Campaigns from the read store, filtered by brand, estado, tipo."""
 
     async def query() -> None:
-        engine = create_engine(settings().readonly_url)
+        engine = engine_for(settings(), "readonly")
         try:
             views = await list_campaigns(
                 engine, marca_id=marca, estado=estado, tipo=tipo, limit=limit
@@ -296,10 +314,12 @@ def list_(
         if as_json:
             emit_json([v.to_json() for v in views])
             return
-        for v in views:
-            typer.echo(
-                f"{v.id:<16} {v.estado:<9} {v.tipo:<10} {v.marca_id:<12} "
-                f"{v.monto} {v.divisa}  {v.nombre}"
-            )
+        print_table(
+            ("id", "estado", "tipo", "marca", "presupuesto", "version", "nombre"),
+            [
+                (v.id, v.estado, v.tipo, v.marca_id, f"{v.monto:f} {v.divisa}", v.version, v.nombre)
+                for v in views
+            ],
+        )
 
     run(query())

@@ -5,9 +5,8 @@ import dataclasses
 import typer
 
 from adapters.database.command_status import command_status
-from adapters.database.engine import create_engine
 
-from .common import emit_json, fail, run, settings
+from .common import NOT_FOUND, emit_json, engine_for, fail, run, settings
 
 app = typer.Typer(help="Command outcomes.", no_args_is_help=True)
 
@@ -17,13 +16,15 @@ def status(command_id: str, as_json: bool = typer.Option(False, "--json")) -> No
     """applied or rejected (with the reason), or not processed yet."""
 
     async def query() -> None:
-        engine = create_engine(settings().readonly_url)
+        engine = engine_for(settings(), "readonly")
         try:
             record = await command_status(engine, command_id)
         finally:
             await engine.dispose()
         if record is None:
-            fail(f"no outcome for command {command_id!r} (not processed yet, or unknown)", 3)
+            fail(
+                f"no outcome for command {command_id!r} (not processed yet, or unknown)", NOT_FOUND
+            )
         if as_json:
             emit_json(dataclasses.asdict(record))
             return

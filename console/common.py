@@ -4,20 +4,30 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Coroutine
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 import pydantic
 import typer
 from sqlalchemy import exc
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.database.engine import create_engine, redact
 from adapters.database.migrate import DatabaseNotAtHeadError
 from adapters.pulsar import BrokerUnavailableError, PublishError
 from application.commands.rejection import Rejection
 from workers.settings import Settings
 
 T = TypeVar("T")
+
+# Exit codes, one meaning each (`alpes --help` lists them).
+OK = 0
+ERROR = 1  # it could not be done: a broker or database away, a refusal, a bad file
+USAGE = 2  # the command line or a setting is wrong (also Click's own usage errors)
+NOT_FOUND = 3  # nothing to show: no such campaign, command or dead letter, or no outcome yet
+REJECTED = 4  # the command was refused by the contract or the campaign's rules
 
 # Failures a user can fix: shown as one line, never as a traceback.
 _USER_ERRORS = (
@@ -34,18 +44,61 @@ _USER_ERRORS = (
 )
 
 
+# Settings whose value may be shown back in an error (never a URL or a credential).
+_SHOWN = ("flavor", "sender", "level", "concurrency", "batch_size", "port", "retention", "v1")
+
+
 def settings() -> Settings:
+    """The settings, or a one-line error naming the variable (exit 2: a usage error)."""
     try:
         return Settings()
     except pydantic.ValidationError as error:
         first = error.errors(include_url=False)[0]
-        name = "ALPES_" + str(first["loc"][0]).upper()
-        fail(f"{name}: {first['msg']}")
+        field = str(first["loc"][0])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if any(part in field for part in _SHOWN) and first["type"] != "value_error":
+            message += f", got {str(first.get('input'))[:80]!r}"
+        fail(f"ALPES_{field.upper()}: {message}", USAGE)
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+def fail(message: str, code: int = ERROR) -> NoReturn:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+Role = Literal["runtime", "readonly", "migration"]
+_VARIABLES: dict[Role, tuple[str, str]] = {
+    "runtime": ("database_url", "ALPES_DATABASE_URL"),
+    "readonly": ("readonly_database_url", "ALPES_READONLY_DATABASE_URL"),
+    "migration": ("migration_database_url", "ALPES_MIGRATION_DATABASE_URL"),
+}
+# The database the command is using (redacted URL, variable), for its one-line error
+# should it be away. A plain global: a command runs once per process, inside asyncio.run.
+_database: list[tuple[str, str]] = []
+
+
+def database_url(config: Settings, role: Role = "runtime") -> str:
+    """The URL of the database role a command uses, remembered for its error message."""
+    field, variable = _VARIABLES[role]
+    url: str | None = getattr(config, field)
+    if url is None:  # falls back to the workers' URL
+        url, variable = config.database_url, "ALPES_DATABASE_URL"
+    _database[:] = [(redact(url), variable)]
+    return url
+
+
+def engine_for(config: Settings, role: Role = "runtime") -> AsyncEngine:
+    return create_engine(database_url(config, role))
+
+
+def _database_error(cause: BaseException) -> str:
+    text = (str(cause).splitlines() or [type(cause).__name__])[0]
+    if not _database:
+        return f"database: {text} (ALPES_DATABASE_URL)"
+    url, variable = _database[0]
+    if url.startswith("sqlite"):
+        return f"database: {text} ({variable})"
+    return f"database {url} ({variable}): {text}"
 
 
 def run(coroutine: Coroutine[Any, Any, T], *, worker: bool = False) -> T:
@@ -54,11 +107,14 @@ def run(coroutine: Coroutine[Any, Any, T], *, worker: bool = False) -> T:
     try:
         return asyncio.run(coroutine)
     except exc.SQLAlchemyError as error:
-        cause = getattr(error, "orig", None) or error
-        fail(f"database: {str(cause).splitlines()[0]} (ALPES_DATABASE_URL)")
+        fail(_database_error(getattr(error, "orig", None) or error))
+    except (ConnectionError, TimeoutError, socket.gaierror) as error:
+        if not _database or isinstance(error, BrokerUnavailableError | PublishError):
+            fail(str(error) or type(error).__name__)
+        fail(_database_error(error))
     except Rejection as rejection:
         where = f" ({rejection.field})" if rejection.field else ""
-        fail(f"invalid command, {rejection.reason}{where}: {rejection.message}", 2)
+        fail(f"invalid command, {rejection.reason}{where}: {rejection.message}", REJECTED)
     except _USER_ERRORS as error:
         fail(str(error) or type(error).__name__)
     except KeyboardInterrupt:

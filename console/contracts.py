@@ -8,6 +8,8 @@ import typer
 from contracts.asyncapi import document
 from contracts.catalog import json_schemas, messages
 
+from .tables import print_table
+
 schemas = typer.Typer(
     help="JSON Schemas and the AsyncAPI document of the contract.", no_args_is_help=True
 )
@@ -31,12 +33,19 @@ def topics(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    for row in rows:
-        note = "  (deprecated)" if row["deprecated"] else ""
-        typer.echo(
-            f"v{row['version']} {row['kind']:<8} {row['name']:<22} {row['topic']}"
-            f"  ({row['schema']}){note}"
-        )
+    print_table(
+        ("version", "kind", "name", "topic", "schema"),
+        [
+            (
+                f"v{r['version']}" + (" (deprecated)" if r["deprecated"] else ""),
+                r["kind"],
+                r["name"],
+                r["topic"],
+                r["schema"],
+            )
+            for r in rows
+        ],
+    )
 
 
 @schemas.command("export")

@@ -1,8 +1,8 @@
 """`alpes dlq`: the dead letters the workers parked: list, show, redrive, purge.
 
-Operators read the 26 DLQ topics through their own subscription (alpes-dlq-admin): a
-message stays until it is redriven or purged. Exit codes: 0 done, 1 error, 3 nothing
-matched (nothing was changed).
+Operators read the DLQ topics through their own subscription (alpes-dlq-admin): a
+message stays until it is redriven or purged. Exit codes: 0 done, 1 error, 2 usage, 3
+nothing matched (nothing was changed).
 """
 
 from collections.abc import Callable, Coroutine
@@ -25,10 +25,10 @@ from workers.dead_letters import (
 from workers.dead_letters import DeadLetterTopic as Topic
 from workers.local import resolve_pulsar
 
-from .common import emit_json, fail, run, settings
+from .common import NOT_FOUND, USAGE, emit_json, fail, run, settings
+from .tables import print_table
 
 T = TypeVar("T")
-NOTHING_MATCHED = 3
 
 app = typer.Typer(
     help="Dead letters: messages the workers gave up on (list, show, redrive, purge).",
@@ -59,7 +59,7 @@ def _topics(subscription: str | None) -> list[Topic]:
     try:
         return topics_of(subscription)
     except ValueError as error:
-        fail(str(error))
+        fail(str(error), USAGE)
 
 
 def _run(make: Callable[[str, PulsarSecurity], Coroutine[Any, Any, T]]) -> T:
@@ -71,32 +71,30 @@ def _run(make: Callable[[str, PulsarSecurity], Coroutine[Any, Any, T]]) -> T:
     try:
         return run(make(url, security))
     except NothingMatched as error:
-        fail(str(error), NOTHING_MATCHED)
+        fail(str(error), NOT_FOUND)
 
 
 def _selection(ids: list[str], everything: bool, verb: str) -> None:
     if everything and ids:
-        fail(f"{verb}: give --id or --all, not both")
+        fail(f"{verb}: give --id or --all, not both", USAGE)
     if not everything and not ids:
-        fail(f"{verb} needs a selection: --id MESSAGE_ID (repeatable) or --all")
+        fail(f"{verb} needs a selection: --id MESSAGE_ID (repeatable) or --all", USAGE)
 
 
 def _where(letter: DeadLetter) -> str:
     return f"{letter.where.short_name}@{letter.message_id}"
 
 
-def _line(letter: DeadLetter) -> str:
-    return "  ".join(
-        [
-            letter.where.short_name,
-            letter.message_id,
-            letter.reason or "-",
-            letter.exception_type or "-",
-            letter.attempts or "-",
-            letter.at or "-",
-            letter.key or "-",
-            letter.preview(),
-        ]
+def _row(letter: DeadLetter) -> tuple[str, ...]:
+    return (
+        letter.where.short_name,
+        letter.message_id,
+        letter.reason or "-",
+        letter.exception_type or "-",
+        letter.attempts or "-",
+        letter.at or "-",
+        letter.key or "-",
+        letter.preview(),
     )
 
 
@@ -106,9 +104,9 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="JSON instead of lines."),
     receive_timeout: float = _RECEIVE_TIMEOUT,
 ) -> None:
-    """One line per dead letter, then the count per DLQ topic. Nothing is removed.
+    """A table of the dead letters, then the count per DLQ topic. Nothing is removed.
 
-    A line: DLQ topic, message id, DLQ_REASON, DLQ_EXCEPTION_TYPE, DLQ_ATTEMPTS, DLQ_AT,
+    A row: DLQ topic, message id, DLQ_REASON, DLQ_EXCEPTION_TYPE, DLQ_ATTEMPTS, DLQ_AT,
     key, the body's first 80 characters.
     """
     topics = _topics(subscription)
@@ -128,13 +126,12 @@ def list_(
             }
         )
         return
-    for letter in listing.letters:
-        typer.echo(_line(letter))
     if listing.letters:
-        typer.echo("")
-    for name, count in counts.items():
-        if count:
-            typer.echo(f"{count:>6}  {name}")
+        print_table(
+            ("dlq", "message id", "reason", "exception", "attempts", "parked at", "key", "body"),
+            [_row(letter) for letter in listing.letters],
+        )
+        print_table(("dead letters", "dlq topic"), [(c, n) for n, c in counts.items() if c])
     used = sum(1 for count in counts.values() if count)
     typer.echo(f"{len(listing.letters)} dead letter(s) in {used} of {len(topics)} DLQ topic(s)")
 
@@ -155,7 +152,7 @@ def show(
     )
     if len(found) > 1:
         where = ", ".join(letter.where.short_name for letter in found)
-        fail(f"ambiguous id {message_id}: it is on {where}; narrow it with --subscription")
+        fail(f"ambiguous id {message_id}: it is on {where}; narrow it with --subscription", USAGE)
     [letter] = found
     full = letter.full()
     if as_json:

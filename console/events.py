@@ -1,6 +1,7 @@
 """`alpes events tail`: integration events, live, as they are published (the seed's `ui`)."""
 
 import asyncio
+import json
 import signal
 
 import typer
@@ -10,7 +11,7 @@ from contracts.topics import EVENT_NAMES
 from workers.local import resolve_pulsar
 from workers.tail import TailedEvent, format_event, tail
 
-from .common import fail, run, settings
+from .common import USAGE, fail, run, settings
 
 app = typer.Typer(help="Integration events.", no_args_is_help=True)
 
@@ -26,11 +27,14 @@ def tail_(
     campaign: list[str] = typer.Option(
         [], "--campaign", help="Only the events of these campaigns (repeatable)."
     ),
+    as_json: bool = typer.Option(
+        False, "--json", help="One JSON object per event and line (JSON lines)."
+    ),
 ) -> None:
     """Print the v2 event stream as it arrives, one line each, until Ctrl-C."""
     unknown = [e for e in event if e not in EVENT_NAMES]
     if unknown:
-        fail(f"unknown event type(s) {unknown}; expected: {', '.join(EVENT_NAMES)}")
+        fail(f"unknown event type(s) {unknown}; expected: {', '.join(EVENT_NAMES)}", USAGE)
     config = settings()
     wanted_events, wanted_campaigns = set(event), set(campaign)
 
@@ -50,7 +54,10 @@ def tail_(
                 return
             if wanted_campaigns and tailed.campana_id not in wanted_campaigns:
                 return
-            typer.echo(format_event(tailed))
+            if as_json:
+                typer.echo(json.dumps(tailed.as_json(), ensure_ascii=False))
+            else:
+                typer.echo(format_event(tailed))
 
         await tail(url, from_beginning=from_beginning, on_event=show, stop=stop, security=security)
 

@@ -41,9 +41,9 @@ async def serve(config: Settings, url: str, workers: tuple[str, ...], *, embedde
 def run_worker(name: str = typer.Argument(..., help=f"One of: {', '.join(WORKERS)}.")) -> None:
     """Run one worker (scale out by running more processes: they compete for messages)."""
     if name not in WORKERS:
-        from .common import fail
+        from .common import USAGE, fail
 
-        fail(f"unknown worker {name!r}; choose from {', '.join(WORKERS)}")
+        fail(f"unknown worker {name!r}; choose from {', '.join(WORKERS)}", USAGE)
     config = settings()
     quiet_logs()
 

@@ -135,7 +135,7 @@ def build_sender(settings: Settings) -> NotificationSender:
     ALPES_NOTIFICATION_FILE, by default ``<ALPES_DATA_DIR>/notifications.jsonl``, and a log
     line on ``alpes.notifications``) or ``smtp`` (ALPES_SMTP_*; ALPES_SMTP_TO may list
     several addresses separated by commas)."""
-    kind = settings.notification_sender.strip().lower()
+    kind = settings.notification_sender
     if kind == "log":
         default = settings.data_dir / notifications.NOTIFICATION_FILE
         return LogSender(settings.notification_file or default)

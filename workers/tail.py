@@ -35,6 +35,17 @@ class TailedEvent:
     body: dict[str, Any]  # the JSON body; {} when it is not a JSON object
     properties: dict[str, str] = field(default_factory=dict)
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "event_type": self.event_type,
+            "event_id": self.event_id,
+            "campana_id": self.campana_id,
+            "occurred_at": self.occurred_at.isoformat(),
+            "properties": self.properties,
+            "body": self.body,
+        }
+
 
 OnEvent = Callable[[TailedEvent], Awaitable[None] | None]
 

@@ -19,7 +19,8 @@ class PublishError(PulsarAdapterError):
 
 class BrokerUnavailableError(PulsarAdapterError, ConnectionError):
     def __init__(self, url: str, timeout: float, cause: BaseException | None = None) -> None:
-        detail = f": {cause}" if cause else ""
+        text = str(cause).strip() if cause is not None else ""
+        detail = f": {text}" if text else ""
         super().__init__(
             f"Pulsar broker at {url} did not answer within {timeout:g}s{detail}. "
             "Is it running and reachable (ALPES_PULSAR_URL)?"

@@ -40,7 +40,7 @@ def test_create_wait_show_and_status_through_a_running_dev_service(dev: Path) ->
     assert created.stdout.splitlines()[1].startswith("applied: ")
 
     stale = alpes(dev, "campaign", "activate", "c-12345", "--expected-version", "7", "--wait")
-    assert stale.returncode == 2
+    assert stale.returncode == 4  # rejected
     assert "VERSION_CONFLICT" in stale.stderr
     activated = alpes(dev, "campaign", "activate", "c-12345", "--expected-version", "1", "--wait")
     assert activated.returncode == 0, activated.stderr
@@ -59,9 +59,9 @@ def test_create_wait_show_and_status_through_a_running_dev_service(dev: Path) ->
     assert [c["id"] for c in json.loads(listed.stdout)] == ["c-12345"]
 
 
-def test_a_rejected_command_exits_2_with_the_reason(dev: Path) -> None:
+def test_a_rejected_command_exits_4_with_the_reason(dev: Path) -> None:
     result = alpes(dev, "campaign", "pause", "c-unknown", "--wait")
-    assert result.returncode == 2
+    assert result.returncode == 4
     assert "UNKNOWN_CAMPAIGN" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -152,10 +152,16 @@ def test_projections_rebuild_restores_the_view_from_the_event_stream(dev: Path) 
     with sqlite3.connect(dev / "alpes.db") as db:
         db.execute("DELETE FROM campaign_view")
         db.execute("DELETE FROM projected_events")
-    assert alpes(dev, "campaign", "show", "c-12345").returncode == 1
+    assert alpes(dev, "campaign", "show", "c-12345").returncode == 3
 
-    rebuilt = alpes(dev, "projections", "rebuild")
+    unconfirmed = alpes(dev, "projections", "rebuild")  # no terminal to ask on
+    assert unconfirmed.returncode == 2
+    assert unconfirmed.stderr.strip() == "error: this empties the read store: confirm with --yes"
+    assert alpes(dev, "campaign", "show", "c-12345").returncode == 3  # still empty
+
+    rebuilt = alpes(dev, "projections", "rebuild", "--yes")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "events applied" in rebuilt.stdout
+    assert "events replayed" in rebuilt.stderr  # progress
     shown = alpes(dev, "campaign", "show", "c-12345", "--json")
     assert json.loads(shown.stdout)["estado"] == "draft"

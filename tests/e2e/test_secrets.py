@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,108 @@ def test_an_unreachable_sqlite_database_is_one_clear_line(tmp_path: Path) -> Non
     assert result.stderr.strip() == (
         "error: database: unable to open database file (ALPES_DATABASE_URL)"
     )
+
+
+# Arguments that let each command get as far as its settings and its first connection.
+ARGUMENTS: dict[tuple[str, ...], list[str]] = {
+    ("campaign", "create"): ["--id", "c-1", "--nombre", "x"],
+    ("campaign", "activate"): ["c-1"],
+    ("campaign", "pause"): ["c-1"],
+    ("campaign", "resume"): ["c-1"],
+    ("campaign", "finish"): ["c-1"],
+    ("campaign", "add-participant"): ["c-1", "--id", "p-1", "--tipo", "Affiliate", "--nombre", "x"],
+    ("campaign", "remove-participant"): ["c-1", "p-1"],
+    ("campaign", "adjust-budget"): ["c-1", "--monto", "1", "--divisa", "USD"],
+    ("campaign", "show"): ["c-1"],
+    ("command", "status"): ["x"],
+    ("worker", "run"): ["relay"],
+    ("dlq", "show"): ["(1,2,-1,-1)"],
+    ("dlq", "redrive"): ["--all", "--dry-run"],
+    ("dlq", "purge"): ["--all", "--dry-run"],
+    ("projections", "rebuild"): ["--yes"],
+    ("trace",): ["corr-1"],
+}
+# Not run here: they start services of their own (tested elsewhere).
+STARTS_SERVICES = {("demo",), ("dev",)}
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    """Every command of `alpes`, as the words that name it."""
+    import typer
+
+    from cli import app
+
+    paths: list[tuple[str, ...]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        if hasattr(command, "commands"):  # a group
+            if getattr(command, "invoke_without_command", False) and path:
+                paths.append(path)
+            for name, sub in command.commands.items():
+                walk(sub, (*path, name))
+        else:
+            paths.append(path)
+
+    walk(typer.main.get_command(app), ())
+    return [p for p in paths if p not in STARTS_SERVICES]
+
+
+def bad_settings(case: str, password: str, token: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ALPES_")}
+    base |= {
+        "ALPES_PULSAR_TOKEN": token,
+        "ALPES_PULSAR_ADMIN_TOKEN": token,
+        "ALPES_SMTP_PASSWORD": password,
+    }
+    if case == "refused":  # a database URL the service does not take, with a password in it
+        return base | {"ALPES_DATABASE_URL": f"mysql://alpes:{password}@db/alpes"}
+    if case == "garbled":  # not even a URL
+        return base | {"ALPES_DATABASE_URL": f"postgresql://alpes:{password}@[::1/alpes"}
+    # A database that is not there, with logs at DEBUG.
+    return base | {
+        "ALPES_DATABASE_URL": f"postgres://alpes:{password}@127.0.0.1:{free_port()}/alpes",
+        "ALPES_READONLY_DATABASE_URL": f"postgresql://ro:{password}@127.0.0.1:{free_port()}/a",
+        "ALPES_MIGRATION_DATABASE_URL": f"postgresql://own:{password}@127.0.0.1:{free_port()}/a",
+        "ALPES_PULSAR_URL": "pulsar+ssl://127.0.0.1:1",
+        "ALPES_PULSAR_ADMIN_URL": f"https://admin:{password}@127.0.0.1:1",
+        "ALPES_LOG_LEVEL": "DEBUG",
+    }
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("case", ["refused", "garbled", "away"])
+def test_no_command_ever_shows_a_password_or_token_whatever_the_settings(
+    tmp_path: Path, case: str
+) -> None:
+    import secrets
+
+    paths = command_paths()
+    unknown = [p for p in paths if p not in ARGUMENTS and _needs_arguments(p)]
+    assert not unknown, f"commands without test arguments here: {unknown}"
+    password, token = f"pw-{secrets.token_hex(8)}", f"tok-{secrets.token_hex(8)}"
+    leaks = {}
+    for path in paths:
+        result = subprocess.run(
+            [ALPES, *path, *ARGUMENTS.get(path, [])],
+            env=bad_settings(case, password, token),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+        )
+        output = result.stdout + result.stderr
+        if password in output or token in output or "Traceback" in output:
+            leaks[" ".join(path)] = output[-500:]
+    assert leaks == {}
+
+
+def _needs_arguments(path: tuple[str, ...]) -> bool:
+    import typer
+
+    from cli import app
+
+    command: Any = typer.main.get_command(app)
+    for word in path:
+        command = command.commands[word]
+    return any(p.required for p in command.params)

@@ -13,6 +13,7 @@ import pulsar
 import pulsar.asyncio
 
 from adapters.pulsar import BrokerUnavailableError, PublishError, PulsarSecurity
+from adapters.pulsar.handshake import connect_failure
 from adapters.pulsar.receiver import Receiver
 
 from .letters import DeadLetter
@@ -75,6 +76,7 @@ class DeadLetterBox:
     async def _subscribe_all(self) -> None:
         client = self._client
         assert client is not None
+        await self._reachable(client)
         limit = asyncio.Semaphore(_OPEN_CONCURRENCY)
 
         async def subscribe(where: DeadLetterTopic) -> None:
@@ -99,6 +101,20 @@ class DeadLetterBox:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+
+    async def _reachable(self, client: pulsar.asyncio.Client) -> None:
+        """One lookup first, so that an unreachable broker is reported once, within the
+        connect timeout, not once per topic."""
+        if not self.topics:
+            return
+        try:
+            await asyncio.wait_for(
+                client.get_topic_partitions(self.topics[0].topic), self._connect_timeout
+            )
+        except (TimeoutError, pulsar.asyncio.PulsarException) as error:
+            raise await connect_failure(
+                self.url, self._security, self._connect_timeout, error
+            ) from error
 
     async def collect(self) -> list[DeadLetter]:
         """Everything the admin subscription holds now, topic by topic in arrival order."""
