@@ -34,9 +34,11 @@ from application.retry import DEFAULT_BUDGET, retry_transient_each
 from contracts import properties as p
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2
 
+from . import subscriptions
+
 log = logging.getLogger("alpes.commands")
 
-SUBSCRIPTION = "alpes-campanas"
+SUBSCRIPTION = subscriptions.COMMANDS
 NEGATIVE_ACK_DELAY = 1.0
 MAX_REDELIVERIES = 5
 
@@ -79,7 +81,10 @@ def register(broker: PulsarBroker, processor: BatchingProcessor, *, concurrency:
             max_batch_size=max(1, concurrency // 2),
             max_workers=min(2, concurrency),
             negative_ack_delay=NEGATIVE_ACK_DELAY,
-            dead_letter=DeadLetterPolicy(max_redeliveries=MAX_REDELIVERIES),
+            dead_letter=DeadLetterPolicy(
+                max_redeliveries=MAX_REDELIVERIES,
+                initial_subscription=subscriptions.DEAD_LETTER_ADMIN,
+            ),
             decoder=raw_body,
             title=title,
             description=description,

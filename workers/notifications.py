@@ -18,7 +18,14 @@ from datetime import datetime
 
 from faststream.exceptions import RejectMessage
 
-from adapters.pulsar import ContextRepo, PulsarBroker, PulsarMessage, current_message, raw_body
+from adapters.pulsar import (
+    ContextRepo,
+    DeadLetterPolicy,
+    PulsarBroker,
+    PulsarMessage,
+    current_message,
+    raw_body,
+)
 from application.notifications import (
     NotificationSender,
     RecentIds,
@@ -30,9 +37,11 @@ from contracts import properties as p
 from contracts.topics import EVENTS_V2
 from contracts.v2 import EVENTS
 
+from . import subscriptions
+
 log = logging.getLogger("alpes.notifications")
 
-SUBSCRIPTION = "alpes-notificaciones"
+SUBSCRIPTION = subscriptions.NOTIFICATIONS
 NOTIFICATION_FILE = "notifications.jsonl"  # in the data folder, unless configured
 
 
@@ -48,6 +57,7 @@ def register(
     broker.subscriber(
         EVENTS_V2,
         subscription=subscription,
+        dead_letter=DeadLetterPolicy(initial_subscription=subscriptions.DEAD_LETTER_ADMIN),
         decoder=raw_body,
         title="notify-eventos.v2",
         description="Notifies every campaign event (v2).",

@@ -33,9 +33,11 @@ from application.retry import retry_transient
 from contracts import properties as p
 from contracts.topics import EVENTS_V2
 
+from . import subscriptions
+
 log = logging.getLogger("alpes.projector")
 
-SUBSCRIPTION = "alpes-projector"
+SUBSCRIPTION = subscriptions.PROJECTOR
 # A late predecessor gets NEGATIVE_ACK_DELAY * MAX_REDELIVERIES (about 25 s) to arrive
 # before the waiting event is dead-lettered.
 NEGATIVE_ACK_DELAY = 0.5
@@ -61,7 +63,10 @@ def register(
         ),
         max_workers=concurrency,
         negative_ack_delay=NEGATIVE_ACK_DELAY,
-        dead_letter=DeadLetterPolicy(max_redeliveries=MAX_REDELIVERIES),
+        dead_letter=DeadLetterPolicy(
+            max_redeliveries=MAX_REDELIVERIES,
+            initial_subscription=subscriptions.DEAD_LETTER_ADMIN,
+        ),
         decoder=raw_body,
         title="eventos.v2",
         description="Projects every campaign event (v2) into the campaign view.",

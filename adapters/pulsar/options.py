@@ -1,9 +1,12 @@
 """Subscription options in the broker's own vocabulary, mapped to pulsar-client's."""
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 import pulsar
+
+_PARTITION = re.compile(r"-partition-\d+$")
 
 
 class SubscriptionType(StrEnum):
@@ -43,6 +46,10 @@ class DeadLetterPolicy:
 
     max_redeliveries: int = 5
     topic: str | None = None
+    # A subscription made on the dead-letter topic before the first message is parked
+    # there: a topic nobody subscribes to keeps nothing once the broker trims it, so
+    # without one a message parked before anyone reads the DLQ could be gone.
+    initial_subscription: str | None = None
 
     def __post_init__(self) -> None:
         if self.max_redeliveries < 0:
@@ -50,4 +57,6 @@ class DeadLetterPolicy:
             raise ValueError(msg)
 
     def topic_for(self, source_topic: str, subscription: str) -> str:
-        return self.topic or f"{source_topic}-{subscription}-DLQ"
+        """The DLQ of ``source_topic``; every partition of a partitioned topic shares the
+        DLQ of the topic itself."""
+        return self.topic or f"{_PARTITION.sub('', source_topic)}-{subscription}-DLQ"

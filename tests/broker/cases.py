@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+import pulsar
 import pytest
 from faststream import Context
 from faststream.exceptions import FeatureNotSupportedException, NackMessage, RejectMessage
@@ -38,7 +39,7 @@ from adapters.pulsar.decoders import raw_body
 from adapters.pulsar.errors import BrokerUnavailableError
 from adapters.pulsar.message import current_batch, current_message
 from tests.support.brokers import RealBroker
-from tests.support.raw import raw_publish, raw_read
+from tests.support.raw import raw_client, raw_publish, raw_read
 from tests.support.waiting import eventually, take
 
 
@@ -493,6 +494,37 @@ class RealBrokerCases(SharedCases):
         assert calls == 1
         assert parked.properties()["DLQ_REASON"] == "rejected"
         assert parked.properties()["DLQ_EXCEPTION_TYPE"] == "RuntimeError"
+
+    async def test_a_message_parked_before_anyone_reads_the_dlq_waits_on_its_subscription(
+        self, real: RealBroker, topic: str
+    ) -> None:
+        """The policy's initial subscription exists on the DLQ before the first message is
+        parked, so that message is in its backlog (a broker keeps nothing for a topic
+        nobody subscribes to)."""
+        broker = make_broker(real)
+        policy = DeadLetterPolicy(max_redeliveries=0, initial_subscription="keeper")
+
+        @broker.subscriber(topic, subscription="s", dead_letter=policy)
+        async def handle(order: Order) -> None:
+            raise RejectMessage(reason="no-stock")
+
+        async with running(broker):
+            await broker.publish(Order(id=7, item="z"), topic)
+            await raw_read(real.url, f"{topic}-s-DLQ", 1)  # parked (another subscription)
+
+        # Joining "keeper" at the latest position still finds it: the subscription was
+        # there, holding it, before the message was parked. Made now, it would see nothing.
+        async with raw_client(real.url) as client:
+            keeper = await client.subscribe(
+                f"{topic}-s-DLQ", "keeper", initial_position=pulsar.InitialPosition.Latest
+            )
+            try:
+                async with asyncio.timeout(20):
+                    kept = await keeper.receive()
+            finally:
+                await keeper.close()
+        assert json.loads(kept.data()) == {"id": 7, "item": "z"}
+        assert kept.properties()["DLQ_REASON"] == "no-stock"
 
     async def test_an_undecodable_message_is_dead_lettered_without_retries(
         self, real: RealBroker, topic: str

@@ -3,9 +3,12 @@ import time
 from datetime import timedelta
 
 import pytest
+from faststream.exceptions import RejectMessage
 
+from adapters.pulsar import DeadLetterPolicy
+from adapters.pulsar.decoders import raw_body
 from tests.support.brokers import RealBroker
-from tests.support.raw import raw_read
+from tests.support.raw import raw_publish, raw_read
 from tests.support.waiting import take
 
 from .cases import KeySharedCases, RealBrokerCases, make_broker, running
@@ -147,3 +150,28 @@ async def test_a_reader_on_a_topic_in_no_namespace_says_the_topic_is_missing(
         async with PulsarReader(apache_pulsar.url, topic, connect_timeout=5):
             pass
     assert topic in str(missing.value)
+
+
+async def test_every_partition_of_a_partitioned_topic_parks_in_the_topics_one_dlq(
+    apache_pulsar: RealBroker, topic: str
+) -> None:
+    """A partition's messages carry the partition's name; their DLQ is still the topic's
+    own ``<topic>-<subscription>-DLQ``, the one `alpes dlq` reads."""
+    name = topic.rsplit("/", 1)[-1]
+    apache_pulsar.admin("PUT", f"/admin/v2/persistent/public/default/{name}/partitions", 2)
+    broker = make_broker(apache_pulsar)
+    policy = DeadLetterPolicy(max_redeliveries=0)
+
+    @broker.subscriber(topic, subscription="s", dead_letter=policy, decoder=raw_body)
+    async def handle(body: bytes) -> None:
+        raise RejectMessage(reason="refused")
+
+    async with running(broker):
+        for partition in (0, 1):
+            await raw_publish(
+                apache_pulsar.url, f"{topic}-partition-{partition}", b"%d" % partition
+            )
+        parked = await raw_read(apache_pulsar.url, f"{topic}-s-DLQ", 2)
+
+    assert sorted(m.data() for m in parked) == [b"0", b"1"]
+    assert {m.properties()["DLQ_REASON"] for m in parked} == {"refused"}

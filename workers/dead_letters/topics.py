@@ -7,9 +7,9 @@ from adapters.pulsar import DeadLetterPolicy
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2, EVENTS_V2
 
 from .. import commands as command_worker
-from .. import notifications, projector
+from .. import notifications, projector, subscriptions
 
-ADMIN_SUBSCRIPTION = "alpes-dlq-admin"
+ADMIN_SUBSCRIPTION = subscriptions.DEAD_LETTER_ADMIN
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,15 @@ from ..publisher.producer import PulsarProducer
 
 
 class ConsumerSettler:
-    __slots__ = ("_consumer", "_dead_letter", "_producer", "max_redeliveries", "subscription")
+    __slots__ = (
+        "_client",
+        "_consumer",
+        "_dead_letter",
+        "_kept",
+        "_producer",
+        "max_redeliveries",
+        "subscription",
+    )
 
     def __init__(
         self,
@@ -17,7 +25,10 @@ class ConsumerSettler:
         producer: PulsarProducer,
         subscription: str,
         dead_letter: DeadLetterPolicy | None,
+        client: pulsar.asyncio.Client | None = None,
     ) -> None:
+        self._client = client
+        self._kept: set[str] = set()  # DLQ topics known to have the initial subscription
         self._consumer = consumer
         self._producer = producer
         self._dead_letter = dead_letter or DeadLetterPolicy()
@@ -33,6 +44,7 @@ class ConsumerSettler:
     async def dead_letter(self, message: RawMessage, reason: dict[str, str]) -> None:
         topic = self._dead_letter.topic_for(message.topic_name(), self.subscription)
         try:
+            await self._keep(topic)
             await self._producer.send_raw(
                 topic,
                 message.data(),
@@ -45,3 +57,18 @@ class ConsumerSettler:
             await self._consumer.negative_acknowledge(message)
             raise
         native.acknowledge(self._consumer, message)
+
+    async def _keep(self, topic: str) -> None:
+        """Make the policy's initial subscription on ``topic`` once, before parking there,
+        so the broker keeps what is parked until someone reads it."""
+        name = self._dead_letter.initial_subscription
+        if name is None or self._client is None or topic in self._kept:
+            return
+        consumer = await self._client.subscribe(
+            topic,
+            name,
+            consumer_type=pulsar.ConsumerType.Shared,
+            initial_position=pulsar.InitialPosition.Earliest,
+        )
+        await consumer.close()
+        self._kept.add(topic)

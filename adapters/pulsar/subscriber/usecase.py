@@ -141,9 +141,16 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
         if config.dead_letter is not None:
             # A backstop for messages that never reach a nack (a worker killed by them):
             # one redelivery beyond ours and the client parks them itself.
+            # Named here so that it is the topic our own parking uses, whatever the client's
+            # default for a partition would be.
             dead_letter = pulsar.ConsumerDeadLetterPolicy(
                 max_redeliver_count=config.dead_letter.max_redeliveries + 1,
-                dead_letter_topic=config.dead_letter.topic,
+                dead_letter_topic=(
+                    config.dead_letter.topic_for(topics[0], self.subscription)
+                    if len(topics) == 1
+                    else config.dead_letter.topic
+                ),
+                initial_subscription_name=config.dead_letter.initial_subscription,
             )
         try:
             consumer = await self._subscribe(topics, dead_letter)
@@ -153,7 +160,11 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
                 raise AccessDeniedError("consume", where, self._outer_config.role, e) from e
             raise
         self.settler = ConsumerSettler(
-            consumer, self._outer_config.producer, self.subscription, config.dead_letter
+            consumer,
+            self._outer_config.producer,
+            self.subscription,
+            config.dead_letter,
+            self._outer_config.client,
         )
         self._receiver = Receiver(consumer)
         return self._receiver
