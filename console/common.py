@@ -14,7 +14,7 @@ import typer
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.database.engine import create_engine, redact
+from adapters.database.engine import CONNECT_TIMEOUT, create_engine, redact
 from adapters.database.migrate import DatabaseNotAtHeadError
 from adapters.pulsar import BrokerUnavailableError, PublishError
 from application.commands.rejection import Rejection
@@ -92,7 +92,10 @@ def engine_for(config: Settings, role: Role = "runtime") -> AsyncEngine:
 
 
 def _database_error(cause: BaseException) -> str:
-    text = (str(cause).splitlines() or [type(cause).__name__])[0]
+    if isinstance(cause, TimeoutError):
+        text = f"did not answer within {CONNECT_TIMEOUT:g}s; is it running and reachable?"
+    else:
+        text = (str(cause).splitlines() or [type(cause).__name__])[0]
     if not _database:
         return f"database: {text} (ALPES_DATABASE_URL)"
     url, variable = _database[0]

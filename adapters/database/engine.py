@@ -31,6 +31,9 @@ def async_url(url: str) -> URL:
     return parsed
 
 
+CONNECT_TIMEOUT = 10.0
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -45,6 +48,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         json_serializer=dumps_json,
+        # A database that does not answer is an error within this many seconds (asyncpg's
+        # default is a minute), for the CLI's one-line report and the workers' retries.
+        connect_args={"timeout": CONNECT_TIMEOUT},
     )
 
 
@@ -77,4 +83,6 @@ def redact(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+            return "(not a URL)"  # whatever it holds may be a secret put in the wrong place
         return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
