@@ -4,6 +4,7 @@ the tests and the batch (``application.commands.memory``)."""
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -92,6 +93,21 @@ class OutboxStore(Protocol):
     async def hold_lease(self, name: str, owner: str, ttl: float) -> bool:
         """Take or renew the lease ``name``; False while another owner holds it."""
         ...
+
+
+class RetentionStore(Protocol):
+    """Deletes what is past its retention, oldest first, at most ``limit`` rows a call
+    (each call one short transaction); returns how many it deleted."""
+
+    async def delete_published_before(self, cutoff: datetime, limit: int) -> int:
+        """Outbox rows published before ``cutoff`` (never a pending one)."""
+        ...
+
+    async def delete_commands_before(self, cutoff: datetime, limit: int) -> int:
+        """Command-log rows processed before ``cutoff``."""
+        ...
+
+    async def hold_lease(self, name: str, owner: str, ttl: float) -> bool: ...
 
 
 class EventPublisher(Protocol):

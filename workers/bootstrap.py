@@ -13,6 +13,7 @@ from adapters.database.batch import SqlCommandStore
 from adapters.database.engine import create_engine
 from adapters.database.migrate import require_head
 from adapters.database.outbox_store import SqlOutboxStore
+from adapters.database.retention_store import SqlRetentionStore
 from adapters.database.view_store import SqlViewStore
 from adapters.event_publisher import BrokerEventPublisher
 from adapters.notifications import LogSender, SmtpSender
@@ -22,6 +23,7 @@ from application.commands.render import EventRenderer
 from application.notifications import NotificationSender
 from application.projector import BatchingProjector
 from application.relay import OutboxRelay
+from application.retention import Retention, RetentionPurger
 from contracts.topics import EVENT_TOPICS, EVENTS_V2
 from contracts.v1 import EVENTS
 
@@ -39,6 +41,7 @@ class Runtime:
     engine: AsyncEngine
     app: FastStream
     relay: OutboxRelay | None = None
+    retention: RetentionPurger | None = None
     command_batcher: BatchingProcessor | None = None
     event_batcher: BatchingProjector | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -96,6 +99,11 @@ def build(
         )
     if "relay" in workers:
         runtime.relay = OutboxRelay(SqlOutboxStore(engine), BrokerEventPublisher(broker))
+        # The outbox's owner keeps it (and the command log) bounded.
+        runtime.retention = RetentionPurger(
+            SqlRetentionStore(engine),
+            Retention(outbox=settings.outbox_retention, command_log=settings.command_log_retention),
+        )
         # Declared for FastStream's AsyncAPI document: what the relay publishes (the
         # contract's own document, with every message of the stream, is contracts.asyncapi).
         broker.publisher(EVENTS_V2, title="eventos.v2:published")
@@ -112,8 +120,9 @@ def build(
 
     @app.after_startup
     async def start_background() -> None:
-        if runtime.relay is not None:
-            runtime._tasks.append(asyncio.create_task(runtime.relay.run(runtime._stop)))
+        for background in (runtime.relay, runtime.retention):
+            if background is not None:
+                runtime._tasks.append(asyncio.create_task(background.run(runtime._stop)))
 
     @app.on_shutdown
     async def stop_background() -> None:
