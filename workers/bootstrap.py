@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.batch import SqlCommandStore
 from adapters.database.engine import create_engine
+from adapters.database.heartbeats import HeartbeatWriter
 from adapters.database.migrate import require_head
 from adapters.database.outbox_store import SqlOutboxStore
 from adapters.database.view_store import SqlViewStore
@@ -41,6 +42,7 @@ class Runtime:
     relay: OutboxRelay | None = None
     command_batcher: BatchingProcessor | None = None
     event_batcher: BatchingProjector | None = None
+    heartbeat: HeartbeatWriter | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -84,6 +86,7 @@ def build(
     engine = create_engine(settings.database_url)
     app = FastStream(broker, logger=logging.getLogger("alpes.app"))
     runtime = Runtime(settings, broker, engine, app)
+    runtime.heartbeat = HeartbeatWriter(engine, workers, interval=settings.heartbeat_interval)
 
     if "commands" in workers:
         runtime.command_batcher = BatchingProcessor(
@@ -114,6 +117,8 @@ def build(
     async def start_background() -> None:
         if runtime.relay is not None:
             runtime._tasks.append(asyncio.create_task(runtime.relay.run(runtime._stop)))
+        if runtime.heartbeat is not None:
+            runtime._tasks.append(asyncio.create_task(runtime.heartbeat.run(runtime._stop)))
 
     @app.on_shutdown
     async def stop_background() -> None:

@@ -1,8 +1,9 @@
 """Settings from the environment, prefixed ALPES_ (e.g. ALPES_DATABASE_URL)."""
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "alpes@localhost"
     smtp_to: str = "ops@localhost"
+    # Seconds between a worker process's heartbeats (`alpes status` lists recent ones).
+    heartbeat_interval: Annotated[float, Field(gt=0)] = 5.0
 
     @property
     def migration_url(self) -> str:
