@@ -8,7 +8,8 @@ import typer
 
 import console.access as access
 import console.dlq as dlq
-from console import campaign, command, contracts, db, demo, events, projections, runtime
+from console import campaign, command, contracts, db, demo, events, projections, runtime, status
+from console import trace as tracing
 
 app = typer.Typer(
     help="Alpes Partners: message-driven campaign service on Apache Pulsar.",
@@ -26,6 +27,9 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(access.app, name="topics")
 app.command()(runtime.dev)
 app.command()(demo.demo)
+app.command()(tracing.trace)
+app.command()(status.status)
+app.command()(status.top)
 
 
 def main() -> None:

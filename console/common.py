@@ -13,8 +13,9 @@ import typer
 from sqlalchemy import exc
 
 from adapters.database.migrate import DatabaseNotAtHeadError
-from adapters.pulsar import BrokerUnavailableError, PublishError
+from adapters.pulsar import BrokerUnavailableError, PublishError, PulsarSecurity
 from application.commands.rejection import Rejection
+from workers.local import resolve_pulsar
 from workers.settings import Settings
 
 T = TypeVar("T")
@@ -41,6 +42,15 @@ def settings() -> Settings:
         first = error.errors(include_url=False)[0]
         name = "ALPES_" + str(first["loc"][0]).upper()
         fail(f"{name}: {first['msg']}")
+
+
+def broker_access() -> tuple[str, PulsarSecurity]:
+    """The broker's URL (ALPES_PULSAR_URL, else the running `alpes dev` broker's) and the
+    credentials to reach it; raises LookupError when there is no broker to use."""
+    config = settings()
+    url, _ = resolve_pulsar(config)
+    token = config.pulsar_token.get_secret_value() if config.pulsar_token else None
+    return url, PulsarSecurity(token=token, tls_trust_certs_file_path=config.pulsar_tls_trust_certs)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -1,0 +1,100 @@
+"""What the operators' commands (`trace`, `command list`, `status`, `top`) share: Rich
+tables with headers, times and ages written one way, and reading `--since`."""
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+# Where output is not a terminal (a pipe, a file), tables get this width unless COLUMNS
+# says otherwise: wide enough for a topic name and an event id side by side.
+PIPE_WIDTH = 200
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def stdout() -> Console:
+    terminal = Console()
+    if terminal.is_terminal:
+        return terminal
+    width = os.environ.get("COLUMNS", "")
+    return Console(width=int(width) if width.isdigit() else PIPE_WIDTH, highlight=False)
+
+
+def table(title: str, *columns: str) -> Table:
+    grid = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        header_style="bold",
+        pad_edge=False,
+        min_width=len(title),
+    )
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    return grid
+
+
+def sections(*parts: RenderableType) -> Group:
+    """Parts one under the other, a blank line between them."""
+    spaced: list[RenderableType] = []
+    for part in parts:
+        if spaced:
+            spaced.append(Text(""))
+        spaced.append(part)
+    return Group(*spaced)
+
+
+def when(moment: datetime | None, missing: str = "-") -> str:
+    """UTC, to the millisecond: 2026-12-06T10:00:01.123Z."""
+    if moment is None:
+        return missing
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def ago(seconds: float | None, missing: str = "-") -> str:
+    """A duration for people: 0.4s, 12s, 4m05s, 2h03m, 3d04h."""
+    if seconds is None:
+        return missing
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    if whole < 86400:
+        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
+
+
+def short_topic(topic: str) -> str:
+    """persistent://public/default/alpes.campanas.eventos.v2 -> alpes.campanas.eventos.v2"""
+    return topic.rsplit("/", 1)[-1]
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """A moment: ISO-8601 (UTC unless it names an offset), or a duration back from now
+    (``90s``, ``10m``, ``2h``, ``1d``, or combined: ``1h30m``). Raises ValueError saying
+    what is accepted."""
+    value = text.strip()
+    moment = now or datetime.now(UTC)
+    if value and _DURATION.sub("", value) == "" and _DURATION.match(value):
+        seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(value))
+        return moment - timedelta(seconds=seconds)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        msg = (
+            f"{text!r} is neither a duration (e.g. 90s, 10m, 2h, 1d, 1h30m) nor an ISO-8601 "
+            "time (e.g. 2026-12-06T10:00:00Z)"
+        )
+        raise ValueError(msg) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
