@@ -9,7 +9,7 @@ from adapters.database.command_status import STATUSES, LoggedCommand, command_st
 from adapters.database.engine import create_engine
 
 from .common import emit_json, fail, run, settings
-from .tables import parse_since, stdout, table, when
+from .tables import parse_since, show, table, when
 
 app = typer.Typer(help="Command outcomes.", no_args_is_help=True)
 
@@ -111,4 +111,4 @@ def list_(
             record.reason or "-",
             record.correlation_id or "-",
         )
-    stdout().print(shown)
+    show(shown)

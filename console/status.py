@@ -37,7 +37,7 @@ from adapters.database.heartbeats import Heartbeat, seen_since
 
 from .common import emit_json, fail, run, settings
 from .dead_letter_reading import PARTIAL, DeadLetterReading, read_dead_letters
-from .tables import ago, sections, stdout, table, when
+from .tables import ago, sections, show, stdout, table, when
 
 WINDOW = typer.Option(60.0, "--window", help="Seconds of command log the rates are taken over.")
 SEEN_WITHIN = typer.Option(
@@ -237,7 +237,7 @@ def status(
     if as_json:
         emit_json(found.to_json())
     else:
-        stdout().print(render(found))
+        show(render(found))
     if found.dead_letters is not None and found.dead_letters.listing is None:
         typer.secho(found.dead_letters.line, fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(PARTIAL)

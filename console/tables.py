@@ -3,6 +3,7 @@ tables with headers, times and ages written one way, and reading `--since`."""
 
 import os
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 
 from rich import box
@@ -26,7 +27,23 @@ def stdout() -> Console:
     return Console(width=int(width) if width.isdigit() else PIPE_WIDTH, highlight=False)
 
 
-def table(title: str, *columns: str) -> Table:
+def show(renderable: RenderableType) -> None:
+    """Print to stdout: as Rich draws it on a terminal; elsewhere (a pipe, a file) without
+    the spaces Rich pads each line with, so that the text greps and diffs cleanly."""
+    console = stdout()
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    with console.capture() as captured:
+        console.print(renderable)
+    lines = captured.get().splitlines()
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in lines))
+    sys.stdout.flush()
+
+
+def table(title: str, *columns: str, no_wrap: tuple[str, ...] = ()) -> Table:
+    """A table with a title and a header; the ``no_wrap`` columns are never folded (the
+    others are, when the terminal is narrow)."""
     grid = Table(
         title=title,
         title_justify="left",
@@ -38,7 +55,7 @@ def table(title: str, *columns: str) -> Table:
         min_width=len(title),
     )
     for column in columns:
-        grid.add_column(column, overflow="fold")
+        grid.add_column(column, overflow="fold", no_wrap=column in no_wrap)
     return grid
 
 

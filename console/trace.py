@@ -25,7 +25,7 @@ from workers.dead_letters import DeadLetter
 
 from .common import emit_json, fail, run, settings
 from .dead_letter_reading import PARTIAL, DeadLetterReading, read_dead_letters
-from .tables import sections, short_topic, stdout, table, when
+from .tables import sections, short_topic, show, table, when
 
 NOTHING_FOUND = 3
 
@@ -139,26 +139,32 @@ def render(trace: Trace) -> RenderableType:
             why,
         )
     parts.append(commands)
-    events = table("Events", "Event id", "Type", "Version", "Caused by", "Published to")
+    events = table(
+        "Events",
+        "Event id",
+        "Type",
+        "Version",
+        "Caused by",
+        "Topic",
+        "Published",
+        no_wrap=("Event id", "Topic", "Published"),  # a topic per line, beside its time
+    )
     for entry in trace.commands:
         for event_id in entry.record.event_ids:
             event = trace.events.get(event_id)
             if event is None:
-                events.add_row(
-                    event_id, "-", "-", entry.record.command_id, "no longer in the outbox"
-                )
+                gone = "no longer in the outbox"
+                events.add_row(event_id, "-", "-", entry.record.command_id, gone, "-")
                 continue
             version = "-" if event.aggregate_version is None else str(event.aggregate_version)
-            deliveries = "\n".join(
-                f"{short_topic(d.topic)}  {when(d.published_at, missing='pending')}"
-                for d in event.deliveries
-            )
             events.add_row(
                 event.event_id,
                 event.event_type or "-",
                 version,
                 entry.record.command_id,
-                deliveries,
+                # One line per topic, the topic beside its time.
+                "\n".join(short_topic(d.topic) for d in event.deliveries),
+                "\n".join(when(d.published_at, missing="pending") for d in event.deliveries),
             )
     parts.append(events)
     views = table(
@@ -243,7 +249,7 @@ def trace(
     if as_json:
         emit_json(found.to_json())
     elif partial or not found.empty:
-        stdout().print(render(found))
+        show(render(found))
     if reading is not None and reading.listing is None:
         typer.secho(reading.line, fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(PARTIAL)
