@@ -316,8 +316,7 @@ def top(
                         await _wait(stop, refresh)
             else:
                 while not stop.is_set():
-                    console.print(render(await frame(), live=True))
-                    console.print()
+                    show(sections(render(await frame(), live=True), Text("")))
                     shown += 1
                     if iterations and shown >= iterations:
                         break

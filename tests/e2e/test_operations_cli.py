@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -171,13 +172,25 @@ def test_trace_as_tables_has_headers_and_each_event_once(sent: Sent) -> None:
     result = alpes(sent.folder, "trace", sent.correlation_id)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for header in ("Command id", "Outcome", "Event id", "Published to", "Estado", "DLQ topic"):
+    for header in (
+        "Command id",
+        "Outcome",
+        "Event id",
+        "Topic",
+        "Published",
+        "Estado",
+        "DLQ topic",
+    ):
         assert header in out
     trace = as_json(alpes(sent.folder, "trace", sent.correlation_id, "--json"))
     event_id = trace["commands"][0]["event_ids"][0]
     assert out.count(event_id) == 1
-    assert "alpes.campanas.eventos.v2  20" in out  # short topic name, then its time
-    assert "alpes.campanas.eventos.campana-creada.v1  20" in out
+    # Each topic by its short name on its own line, its publication time beside it.
+    assert re.search(
+        rf"{event_id} +campana-creada +1 .* alpes\.campanas\.eventos\.v2 +20\d\d-", out
+    )
+    assert re.search(r"\n +alpes\.campanas\.eventos\.campana-creada\.v1 +20\d\d-", out)
+    assert not re.search(r" +\n", out)  # no padding at the ends of lines in a pipe
     assert "UNKNOWN_CAMPAIGN" in out
     assert "not in the read store" in out
 
