@@ -5,6 +5,7 @@ import os
 import re
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -20,11 +21,14 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def stdout() -> Console:
-    terminal = Console()
+    """The console tables go to. Text is printed as it is: what looks like Rich markup or
+    an emoji code in a message or a body (``[/x]``, ``:smile:``) is data, not style."""
+    plain: dict[str, Any] = {"markup": False, "emoji": False, "highlight": False}
+    terminal = Console(**plain)
     if terminal.is_terminal:
         return terminal
     width = os.environ.get("COLUMNS", "")
-    return Console(width=int(width) if width.isdigit() else PIPE_WIDTH, highlight=False)
+    return Console(width=int(width) if width.isdigit() else PIPE_WIDTH, **plain)
 
 
 def show(renderable: RenderableType) -> None:

@@ -3,8 +3,9 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from rich.text import Text
 
-from console.tables import ago, parse_since, short_topic, table, when
+from console.tables import ago, parse_since, short_topic, show, table, when
 
 NOW = datetime(2026, 12, 6, 10, 0, 0, tzinfo=UTC)
 
@@ -79,3 +80,18 @@ def test_topics_are_shown_by_their_short_name_and_tables_have_headers() -> None:
     grid = table("Outbox", "Pending rows", "Age")
     assert grid.show_header
     assert [c.header for c in grid.columns] == ["Pending rows", "Age"]
+
+
+def test_text_that_looks_like_markup_is_printed_as_it_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    grid = table("Dead letters [/x]", "Body")
+    grid.add_row("[/bold] [red]not json :smile:")
+    show(grid)
+    show(Text("trace [b]x[/b]"))
+
+    out = capsys.readouterr().out
+    assert "Dead letters [/x]" in out
+    assert "[/bold] [red]not json :smile:" in out
+    assert "trace [b]x[/b]" in out
+    assert not any(line.endswith(" ") for line in out.splitlines())
