@@ -8,7 +8,18 @@ import typer
 
 import console.access as access
 import console.dlq as dlq
-from console import campaign, command, contracts, db, demo, events, projections, runtime, status
+from console import (
+    campaign,
+    command,
+    contracts,
+    db,
+    demo,
+    events,
+    projections,
+    runtime,
+    status,
+    top,
+)
 from console import trace as tracing
 
 app = typer.Typer(
@@ -29,7 +40,7 @@ app.command()(runtime.dev)
 app.command()(demo.demo)
 app.command()(tracing.trace)
 app.command()(status.status)
-app.command()(status.top)
+app.command()(top.top)
 
 
 def main() -> None:

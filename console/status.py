@@ -7,21 +7,17 @@ as `alpes dlq list` reads them: this needs the broker), and the worker processes
 heartbeat was seen lately.
 
 `alpes status` exit codes: 0 shown; 4 the broker could not be reached, so the dead
-letters are missing (one line says so; the rest is shown). `alpes top` runs until
-Ctrl-C (exit 0) or for --iterations frames.
+letters are missing (one line says so; the rest is shown). `alpes top` (console/top.py)
+shows the same, live.
 """
 
-import asyncio
-import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import typer
 from rich.console import RenderableType
-from rich.live import Live
 from rich.text import Text
-from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.activity import (
@@ -37,7 +33,7 @@ from adapters.database.heartbeats import Heartbeat, seen_since
 
 from .common import emit_json, fail, run, settings
 from .dead_letter_reading import PARTIAL, DeadLetterReading, read_dead_letters
-from .tables import ago, sections, show, stdout, table, when
+from .tables import ago, sections, show, table, when
 
 WINDOW = typer.Option(60.0, "--window", help="Seconds of command log the rates are taken over.")
 SEEN_WITHIN = typer.Option(
@@ -189,7 +185,7 @@ def _dead_letters(status: Status) -> RenderableType:
     return shown
 
 
-def _check(
+def check_options(
     window: float, seen_within: float, receive_timeout: float, broker_timeout: float
 ) -> None:
     for name, value in (
@@ -216,7 +212,7 @@ def status(
     Exit codes: 0 shown; 4 the broker could not be reached, so the dead letters are missing
     (the rest is shown).
     """
-    _check(window, seen_within, receive_timeout, broker_timeout)
+    check_options(window, seen_within, receive_timeout, broker_timeout)
     url = settings().readonly_url
 
     async def gather() -> Status:
@@ -241,97 +237,3 @@ def status(
     if found.dead_letters is not None and found.dead_letters.listing is None:
         typer.secho(found.dead_letters.line, fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(PARTIAL)
-
-
-def top(
-    refresh: float = typer.Option(1.0, "--refresh", help="Seconds between frames."),
-    iterations: int = typer.Option(
-        0, "--iterations", help="Stop after this many frames (0: until Ctrl-C)."
-    ),
-    dlq_every: float = typer.Option(
-        10.0, "--dlq-every", help="Seconds between readings of the dead letters."
-    ),
-    window: float = WINDOW,
-    seen_within: float = SEEN_WITHIN,
-    no_dlq: bool = NO_DLQ,
-    receive_timeout: float = RECEIVE_TIMEOUT,
-    broker_timeout: float = BROKER_TIMEOUT,
-) -> None:
-    """`alpes status`, refreshed in place every --refresh seconds until Ctrl-C (exit 0).
-
-    The dead letters are read every --dlq-every seconds, in the background: reading them
-    holds the DLQ's messages for a moment (see docs/failure-semantics.md). Output that is
-    not a terminal gets one frame after another.
-    """
-    _check(window, seen_within, receive_timeout, broker_timeout)
-    for name, value in (("--refresh", refresh), ("--dlq-every", dlq_every)):
-        if value <= 0:
-            fail(f"{name}: {value:g} is not a positive number of seconds")
-    if iterations < 0:
-        fail(f"--iterations: {iterations} is negative; 0 means until Ctrl-C")
-    url = settings().readonly_url
-    console = stdout()
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        engine = create_engine(url)
-        letters: list[tuple[DeadLetterReading, datetime]] = []
-
-        async def watch_dead_letters() -> None:
-            while not stop.is_set():
-                reading = await read_dead_letters(
-                    receive_timeout=receive_timeout, connect_timeout=broker_timeout
-                )
-                letters[:] = [(reading, datetime.now(UTC))]
-                await _wait(stop, dlq_every)
-
-        async def frame() -> Status:
-            now = datetime.now(UTC)
-            reading, read_at = letters[0] if letters else (None, None)
-            try:
-                database = await database_status(engine, window, seen_within)
-            except (exc.SQLAlchemyError, OSError) as error:
-                cause = getattr(error, "orig", None) or error
-                first = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
-                return Status(
-                    now, redact(url), seen_within, None, first, reading, read_at, not no_dlq
-                )
-            return Status(
-                now, redact(url), seen_within, database, None, reading, read_at, not no_dlq
-            )
-
-        watcher = None if no_dlq else asyncio.create_task(watch_dead_letters())
-        shown = 0
-        try:
-            if console.is_terminal:
-                with Live(console=console, auto_refresh=False) as live:
-                    while not stop.is_set():
-                        live.update(render(await frame(), live=True), refresh=True)
-                        shown += 1
-                        if iterations and shown >= iterations:
-                            break
-                        await _wait(stop, refresh)
-            else:
-                while not stop.is_set():
-                    show(sections(render(await frame(), live=True), Text("")))
-                    shown += 1
-                    if iterations and shown >= iterations:
-                        break
-                    await _wait(stop, refresh)
-        finally:
-            stop.set()
-            if watcher is not None:
-                await watcher
-            await engine.dispose()
-
-    run(main())
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
