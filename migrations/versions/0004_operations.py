@@ -1,9 +1,9 @@
-"""Operations: indexes for looking commands up by correlation id and by campaign, and the
-worker processes' heartbeats.
+"""Operations: an index for looking commands up by correlation id (`alpes trace`), and
+the worker processes' heartbeats.
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-06
+Create Date: 2026-12-05
 """
 
 from collections.abc import Sequence
@@ -21,7 +21,6 @@ _TS = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     op.create_index("ix_command_log_correlation_id", "command_log", ["correlation_id"])
-    op.create_index("ix_command_log_campana_id", "command_log", ["campana_id"])
     op.create_table(
         "worker_heartbeats",
         sa.Column("id", sa.String(128), primary_key=True),
@@ -37,5 +36,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_worker_heartbeats_last_seen", table_name="worker_heartbeats")
     op.drop_table("worker_heartbeats")
-    op.drop_index("ix_command_log_campana_id", table_name="command_log")
     op.drop_index("ix_command_log_correlation_id", table_name="command_log")
