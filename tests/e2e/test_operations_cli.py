@@ -339,7 +339,9 @@ def test_bad_options_are_one_line_errors_naming_the_option(tmp_path: Path) -> No
         assert option in one_line_error(result), args
 
 
-def test_a_stopped_dev_leaves_the_list_of_worker_processes(tmp_path: Path) -> None:
+def test_each_worker_process_is_listed_while_it_runs_and_leaves_when_stopped(
+    tmp_path: Path,
+) -> None:
     service = running_dev(tmp_path)
     folder = next(service)
 
@@ -348,12 +350,34 @@ def test_a_stopped_dev_leaves_the_list_of_worker_processes(tmp_path: Path) -> No
         found: list[dict[str, Any]] = status["workers"]["processes"]
         return found
 
-    deadline = time.monotonic() + 30
-    while not (seen := processes()):  # the first beat comes as the workers start
-        assert time.monotonic() < deadline, "alpes dev wrote no heartbeat"
-        time.sleep(0.2)
-    [process] = seen
-    assert process["roles"] == list(WORKERS)
+    def until(count: int) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + 30
+        while len(seen := processes()) != count:  # the first beat comes as workers start
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.2)
+        return seen
+
+    [dev_process] = until(1)
+    assert dev_process["roles"] == list(WORKERS)
+    # A second process, as `alpes worker run` starts it: a relay standing by.
+    url = (folder / "pulsar-lite" / "url").read_text().strip()
+    relay = subprocess.Popen(
+        [*ALPES, "worker", "run", "relay"],
+        env=env_for(folder) | {"ALPES_PULSAR_URL": url, "ALPES_PULSAR_FLAVOR": "lite"},
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        both = until(2)
+        assert [p["roles"] for p in both] == [list(WORKERS), ["relay"]]  # oldest start first
+        assert both[1]["pid"] == relay.pid
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        _, errors = relay.communicate(timeout=30)
+    assert relay.returncode == 0, errors
+    assert [p["id"] for p in processes()] == [dev_process["id"]]
     with pytest.raises(StopIteration):
         next(service)  # SIGTERM, exit 0
     assert processes() == []
