@@ -8,7 +8,19 @@ import typer
 
 import console.access as access
 import console.dlq as dlq
-from console import campaign, command, contracts, db, demo, events, projections, runtime
+from console import (
+    campaign,
+    command,
+    contracts,
+    db,
+    demo,
+    events,
+    projections,
+    runtime,
+    status,
+    top,
+)
+from console import trace as tracing
 from contracts.asyncapi import service_version
 
 EXIT_CODES = (
@@ -52,6 +64,9 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(access.app, name="topics")
 app.command()(runtime.dev)
 app.command()(demo.demo)
+app.command()(tracing.trace)
+app.command()(status.status)
+app.command()(top.top)
 
 
 def main() -> None:

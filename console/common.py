@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.engine import CONNECT_TIMEOUT, create_engine, redact
 from adapters.database.migrate import DatabaseNotAtHeadError
-from adapters.pulsar import BrokerUnavailableError, PublishError
+from adapters.pulsar import BrokerUnavailableError, PublishError, PulsarSecurity
 from application.commands.rejection import Rejection
+from workers.local import resolve_pulsar
 from workers.settings import Settings
 
 T = TypeVar("T")
@@ -59,6 +60,15 @@ def settings() -> Settings:
         if any(part in field for part in _SHOWN) and first["type"] != "value_error":
             message += f", got {str(first.get('input'))[:80]!r}"
         fail(f"ALPES_{field.upper()}: {message}", USAGE)
+
+
+def broker_access() -> tuple[str, PulsarSecurity]:
+    """The broker's URL (ALPES_PULSAR_URL, else the running `alpes dev` broker's) and the
+    credentials to reach it; raises LookupError when there is no broker to use."""
+    config = settings()
+    url, _ = resolve_pulsar(config)
+    token = config.pulsar_token.get_secret_value() if config.pulsar_token else None
+    return url, PulsarSecurity(token=token, tls_trust_certs_file_path=config.pulsar_tls_trust_certs)
 
 
 def fail(message: str, code: int = ERROR) -> NoReturn:

@@ -23,9 +23,8 @@ from workers.dead_letters import (
     topics_of,
 )
 from workers.dead_letters import DeadLetterTopic as Topic
-from workers.local import resolve_pulsar
 
-from .common import NOT_FOUND, USAGE, emit_json, fail, run, settings
+from .common import NOT_FOUND, USAGE, broker_access, emit_json, fail, run
 from .tables import print_table
 
 T = TypeVar("T")
@@ -48,13 +47,6 @@ _ALL = typer.Option(False, "--all", help="Every dead letter (of --subscription, 
 _DRY_RUN = typer.Option(False, "--dry-run", help="Show what would be done; change nothing.")
 
 
-def _broker() -> tuple[str, PulsarSecurity]:
-    config = settings()
-    url, _ = resolve_pulsar(config)
-    token = config.pulsar_token.get_secret_value() if config.pulsar_token else None
-    return url, PulsarSecurity(token=token, tls_trust_certs_file_path=config.pulsar_tls_trust_certs)
-
-
 def _topics(subscription: str | None) -> list[Topic]:
     try:
         return topics_of(subscription)
@@ -65,7 +57,7 @@ def _topics(subscription: str | None) -> list[Topic]:
 def _run(make: Callable[[str, PulsarSecurity], Coroutine[Any, Any, T]]) -> T:
     """Resolve the broker, run the operation; NothingMatched exits 3."""
     try:
-        url, security = _broker()
+        url, security = broker_access()
     except LookupError as error:
         fail(str(error))
     try:

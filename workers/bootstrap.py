@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.batch import SqlCommandStore
 from adapters.database.engine import create_engine
+from adapters.database.heartbeats import HeartbeatWriter
 from adapters.database.migrate import require_head
 from adapters.database.outbox_store import SqlOutboxStore
 from adapters.database.retention_store import SqlRetentionStore
@@ -44,6 +45,7 @@ class Runtime:
     retention: RetentionPurger | None = None
     command_batcher: BatchingProcessor | None = None
     event_batcher: BatchingProjector | None = None
+    heartbeat: HeartbeatWriter | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -87,6 +89,7 @@ def build(
     engine = create_engine(settings.database_url)
     app = FastStream(broker, logger=logging.getLogger("alpes.app"))
     runtime = Runtime(settings, broker, engine, app)
+    runtime.heartbeat = HeartbeatWriter(engine, workers, interval=settings.heartbeat_interval)
 
     if "commands" in workers:
         runtime.command_batcher = BatchingProcessor(
@@ -120,7 +123,7 @@ def build(
 
     @app.after_startup
     async def start_background() -> None:
-        for background in (runtime.relay, runtime.retention):
+        for background in (runtime.relay, runtime.retention, runtime.heartbeat):
             if background is not None:
                 runtime._tasks.append(asyncio.create_task(background.run(runtime._stop)))
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "alpes@localhost"
     smtp_to: str = "ops@localhost"
+    # Seconds between a worker process's heartbeats (`alpes status` lists recent ones).
+    heartbeat_interval: Annotated[float, Field(gt=0)] = 5.0
 
     @field_validator("log_level", "pulsar_flavor", "notification_sender", mode="before")
     @classmethod

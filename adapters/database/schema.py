@@ -1,5 +1,6 @@
 """Tables. Write side: campaigns, outbox, command log, relay lease. Read side (fed only by
-integration events): campaign view and the ids of projected events."""
+integration events): campaign view and the ids of projected events. Operations: the
+worker processes' heartbeats."""
 
 from sqlalchemy import (
     JSON,
@@ -76,6 +77,9 @@ command_log = Table(
     Column("processed_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_command_log_processed_at", command_log.c.processed_at)  # retention, by age
+# `alpes trace` and `alpes command list --correlation-id`. (--campaign has no index of
+# its own: an index costs every command's insert, and operators' lookups are rare.)
+Index("ix_command_log_correlation_id", command_log.c.correlation_id)
 
 relay_lease = Table(
     "relay_lease",
@@ -110,3 +114,16 @@ projected_events = Table(
     Column("event_id", String(64), primary_key=True),
     Column("projected_at", DateTime(timezone=True), nullable=False),
 )
+
+# One row per running worker process (or `alpes dev`), renewed every few seconds.
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("id", String(128), primary_key=True),  # host:pid:random, unique per process
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("roles", String(255), nullable=False),  # the workers it runs, comma-separated
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+)
+Index("ix_worker_heartbeats_last_seen", worker_heartbeats.c.last_seen)

@@ -36,12 +36,32 @@ def env(level: str = "WARNING") -> dict[str, str]:
         ["command", "status", "x"],
         ["campaign", "activate", "c-1", "--wait"],
         ["worker", "run", "commands"],
+        ["trace", "corr-1"],
+        ["command", "list", "--since", "1h"],
+        ["status"],
     ],
 )
 def test_failing_commands_never_print_the_token_or_the_password(args: list[str]) -> None:
     result = subprocess.run([ALPES, *args], env=env(), capture_output=True, text=True, timeout=60)
     output = result.stdout + result.stderr
     assert result.returncode != 0
+    assert PASSWORD not in output
+    assert TOKEN not in output
+    assert "Traceback" not in output
+
+
+def test_top_shows_an_unreachable_database_in_its_frame_without_the_password() -> None:
+    result = subprocess.run(
+        [ALPES, "top", "--iterations", "2", "--refresh", "0.1", "--broker-timeout", "1"],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert output.count("database not read: ") == 2
+    assert "postgresql://alpes:***@127.0.0.1" in output
     assert PASSWORD not in output
     assert TOKEN not in output
     assert "Traceback" not in output

@@ -3,6 +3,7 @@ is listed stays, a dry run changes nothing, a redrive stores the original messag
 real topic before removing it from the DLQ, a purge drops only what it names."""
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,14 @@ import pytest
 from faststream import Context
 from faststream.middlewares import AckPolicy
 
-from adapters.pulsar import PublishError, PulsarBroker, PulsarMessage, PulsarSubscriber
+from adapters.embedded_pulsar import free_port
+from adapters.pulsar import (
+    BrokerUnavailableError,
+    PublishError,
+    PulsarBroker,
+    PulsarMessage,
+    PulsarSubscriber,
+)
 from adapters.pulsar.receiver import Receiver
 from contracts.topics import COMMAND_TOPICS, COMMANDS_V2, EVENT_TOPICS, EVENTS_V2
 from tests.support.brokers import RealBroker
@@ -193,6 +201,44 @@ async def test_list_shows_each_dead_letter_and_leaves_it_for_the_next_command(
     assert one.real_topic == crear.source
     assert one.full()["properties"]["DLQ_EXCEPTION_MESSAGE"] == "database is locked"
     assert [x.message_id for x in second] == [x.message_id for x in first.letters]
+
+
+async def test_the_dead_letters_of_one_correlation_id_are_found_among_the_others(
+    real: RealBroker, dlqs: list[DeadLetterTopic]
+) -> None:
+    crear, pausar = dlqs
+    mine, other = f"corr-{uuid.uuid4().hex[:8]}", f"corr-{uuid.uuid4().hex[:8]}"
+    for where, key, correlation in (
+        (crear, "c-1", mine),
+        (crear, "c-2", other),
+        (pausar, "c-3", mine),
+    ):
+        extra = {"correlation_id": correlation}
+        await park(real.url, where, b"not json", key, dead_letter_properties(where.source, **extra))
+    await park(real.url, pausar, b"{}", "c-4", dead_letter_properties(pausar.source))
+
+    listing = await list_dead_letters(real.url, topics=dlqs, receive_timeout=RECEIVE_TIMEOUT)
+
+    found = listing.correlated(mine)
+    assert [(x.dlq_topic, x.key) for x in found] == [(crear.topic, "c-1"), (pausar.topic, "c-3")]
+    assert [x.summary()["correlation_id"] for x in found] == [mine, mine]
+    assert [x.key for x in listing.correlated(other)] == ["c-2"]
+    assert listing.correlated("corr-nobody") == []
+    assert [x.correlation_id for x in listing.letters if x.key == "c-4"] == [None]
+    # Looking changed nothing: everything is still there for the next command.
+    assert len(await listed(real, dlqs)) == 4
+
+
+async def test_listing_on_an_unreachable_broker_gives_up_after_the_connect_timeout(
+    dlqs: list[DeadLetterTopic],
+) -> None:
+    url = f"pulsar://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+
+    with pytest.raises(BrokerUnavailableError, match=url):
+        await list_dead_letters(url, topics=dlqs, receive_timeout=0.1, connect_timeout=1)
+
+    assert time.monotonic() - started < 8
 
 
 async def test_a_dry_run_redrive_republishes_nothing_and_removes_nothing(

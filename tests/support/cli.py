@@ -21,10 +21,13 @@ def env_for(folder: Path) -> dict[str, str]:
     }
 
 
-def alpes(folder: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def alpes(
+    folder: Path, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`alpes ARGS` with its data in ``folder``; ``env`` adds or overrides variables."""
     return subprocess.run(
         [*ALPES, *args],
-        env=env_for(folder),
+        env=env_for(folder) | (env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -89,6 +89,11 @@ class DeadLetter:
     def at(self) -> str:
         return self.properties.get(DLQ_AT, "")
 
+    @property
+    def correlation_id(self) -> str | None:
+        """The correlation_id property the message was sent with, if any."""
+        return self.properties.get(p.CORRELATION_ID) or None
+
     def body_text(self) -> str | None:
         try:
             return self.body.decode()
@@ -113,6 +118,7 @@ class DeadLetter:
             "attempts": self.attempts,
             "at": self.at,
             "key": self.key,
+            "correlation_id": self.correlation_id,
             "real_topic": self.real_topic,
             "body_preview": self.preview(),
         }
@@ -167,6 +173,10 @@ class Listing:
         for letter in self.letters:
             counts[letter.dlq_topic] += 1
         return counts
+
+    def correlated(self, correlation_id: str) -> list[DeadLetter]:
+        """The dead letters sent with this correlation_id property."""
+        return [letter for letter in self.letters if letter.correlation_id == correlation_id]
 
 
 def select(

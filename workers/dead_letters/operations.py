@@ -15,10 +15,16 @@ async def list_dead_letters(
     security: PulsarSecurity | None = None,
     topics: Sequence[DeadLetterTopic] = DEAD_LETTER_TOPICS,
     receive_timeout: float = 1.0,
+    connect_timeout: float = 10.0,
 ) -> Listing:
-    """What is in the DLQ topics; everything stays there."""
+    """What is in the DLQ topics; everything stays there. A broker that cannot be reached
+    within ``connect_timeout`` seconds raises BrokerUnavailableError."""
     async with DeadLetterBox(
-        url, topics=topics, security=security, receive_timeout=receive_timeout
+        url,
+        topics=topics,
+        security=security,
+        receive_timeout=receive_timeout,
+        connect_timeout=connect_timeout,
     ) as box:
         letters = await box.collect()
         return Listing(letters, list(topics), list(box.missing_topics))
