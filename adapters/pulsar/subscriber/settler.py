@@ -3,13 +3,20 @@
 import pulsar.asyncio
 
 from .. import native
-from ..delivery import RawMessage
+from ..delivery import DeadLetterHook, RawMessage
 from ..options import DeadLetterPolicy
 from ..publisher.producer import PulsarProducer
 
 
 class ConsumerSettler:
-    __slots__ = ("_consumer", "_dead_letter", "_producer", "max_redeliveries", "subscription")
+    __slots__ = (
+        "_consumer",
+        "_dead_letter",
+        "_on_dead_letter",
+        "_producer",
+        "max_redeliveries",
+        "subscription",
+    )
 
     def __init__(
         self,
@@ -17,10 +24,12 @@ class ConsumerSettler:
         producer: PulsarProducer,
         subscription: str,
         dead_letter: DeadLetterPolicy | None,
+        on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
         self._consumer = consumer
         self._producer = producer
         self._dead_letter = dead_letter or DeadLetterPolicy()
+        self._on_dead_letter = on_dead_letter
         self.subscription = subscription
         self.max_redeliveries = dead_letter.max_redeliveries if dead_letter else None
 
@@ -45,3 +54,5 @@ class ConsumerSettler:
             await self._consumer.negative_acknowledge(message)
             raise
         native.acknowledge(self._consumer, message)
+        if self._on_dead_letter is not None:
+            self._on_dead_letter(reason)

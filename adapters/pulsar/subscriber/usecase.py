@@ -153,7 +153,11 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
                 raise AccessDeniedError("consume", where, self._outer_config.role, e) from e
             raise
         self.settler = ConsumerSettler(
-            consumer, self._outer_config.producer, self.subscription, config.dead_letter
+            consumer,
+            self._outer_config.producer,
+            self.subscription,
+            config.dead_letter,
+            self._outer_config.on_dead_letter,
         )
         self._receiver = Receiver(consumer)
         return self._receiver
