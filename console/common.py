@@ -14,6 +14,7 @@ from sqlalchemy import exc
 
 from adapters.database.migrate import DatabaseNotAtHeadError
 from adapters.pulsar import BrokerUnavailableError, PublishError
+from adapters.telemetry import logs
 from application.commands.rejection import Rejection
 from workers.settings import Settings
 
@@ -66,7 +67,8 @@ def run(coroutine: Coroutine[Any, Any, T], *, worker: bool = False) -> T:
 
 
 def quiet_logs(*, worker: bool = False) -> None:
-    """Log WARNING and up, or the level named by ALPES_LOG_LEVEL (e.g. INFO).
+    """Log WARNING and up, or the level named by ALPES_LOG_LEVEL (e.g. INFO), as text
+    lines or, with ALPES_LOG_FORMAT=json, as one JSON object per line.
 
     pulsar-client's own lines (handed to the "pulsar.client" logger) are shown at INFO
     and DEBUG; otherwise a command's failure is its one error line, and a worker keeps
@@ -75,7 +77,10 @@ def quiet_logs(*, worker: bool = False) -> None:
     """
     level = getattr(logging, os.environ.get("ALPES_LOG_LEVEL", "WARNING").upper(), None)
     level = level if isinstance(level, int) else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        logs.configure(level, os.environ.get("ALPES_LOG_FORMAT", "text"))
+    except ValueError as error:
+        fail(str(error))
     client = logging.getLogger("pulsar.client")
     if level < logging.WARNING:
         client.setLevel(level)
