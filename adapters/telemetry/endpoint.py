@@ -46,7 +46,9 @@ class OpsEndpoint:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self._server = await asyncio.start_server(
+            self._serve, self.host, self.port, limit=_MAX_REQUEST
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -103,8 +105,6 @@ class OpsEndpoint:
 
 
 def _request_line(head: bytes) -> tuple[str, str]:
-    if len(head) > _MAX_REQUEST:
-        raise ValueError("request too large")
     parts = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/"):
         raise ValueError("not an HTTP request line")
