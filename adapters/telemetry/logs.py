@@ -83,6 +83,8 @@ def configure(level: int, format_name: str) -> None:
     handler.setFormatter(chosen)
     logging.basicConfig(level=level, handlers=[handler])
     _structured = isinstance(chosen, JsonFormatter)
+    if _structured:
+        logging.captureWarnings(True)  # a warning is a line too: one JSON object
 
 
 def line(message: str, *, logger: str = "alpes", level: int = logging.INFO) -> str:
