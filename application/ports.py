@@ -80,6 +80,14 @@ class CommandStore(Protocol):
         ...
 
 
+class CommandObserver(Protocol):
+    """What the command side reports as it works (the metrics); it needs nothing back."""
+
+    def transaction(self, commands: int, seconds: float) -> None:
+        """A transaction of ``commands`` commands committed after ``seconds``."""
+        ...
+
+
 # ------------------------------------------------------------------ outbox ---
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.database.engine import CONNECT_TIMEOUT, create_engine, redact
 from adapters.database.migrate import DatabaseNotAtHeadError
 from adapters.pulsar import BrokerUnavailableError, PublishError, PulsarSecurity
+from adapters.telemetry import logs
 from application.commands.rejection import Rejection
 from workers.local import resolve_pulsar
 from workers.settings import Settings
@@ -135,7 +136,8 @@ def run(coroutine: Coroutine[Any, Any, T], *, worker: bool = False) -> T:
 
 
 def quiet_logs(*, worker: bool = False) -> None:
-    """Log WARNING and up, or the level named by ALPES_LOG_LEVEL (e.g. INFO).
+    """Log WARNING and up, or the level named by ALPES_LOG_LEVEL (e.g. INFO), as text
+    lines or, with ALPES_LOG_FORMAT=json, as one JSON object per line.
 
     pulsar-client's own lines (handed to the "pulsar.client" logger) are shown at INFO
     and DEBUG; otherwise a command's failure is its one error line, and a worker keeps
@@ -144,7 +146,10 @@ def quiet_logs(*, worker: bool = False) -> None:
     """
     level = getattr(logging, os.environ.get("ALPES_LOG_LEVEL", "WARNING").upper(), None)
     level = level if isinstance(level, int) else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        logs.configure(level, os.environ.get("ALPES_LOG_FORMAT", "text"))
+    except ValueError as error:
+        fail(str(error))
     client = logging.getLogger("pulsar.client")
     if level < logging.WARNING:
         client.setLevel(level)

@@ -9,6 +9,7 @@ import typer
 
 from adapters.database.migrate import upgrade
 from adapters.embedded_pulsar import EmbeddedPulsar
+from adapters.telemetry import logs
 from workers.bootstrap import WORKERS, build
 from workers.local import embedded_dir, resolve_pulsar, write_embedded_url
 from workers.settings import Settings
@@ -30,7 +31,12 @@ async def serve(config: Settings, url: str, workers: tuple[str, ...], *, embedde
     # Everything loaded so far lives as long as the process: keep it out of the
     # collector's full passes, which otherwise stall the event loop for 70-140 ms.
     gc.freeze()
-    typer.echo(f"running {', '.join(workers)} on {url}; Ctrl-C to stop", err=True)
+    if runtime.endpoint is not None:
+        where = runtime.endpoint.url
+        typer.echo(
+            logs.line(f"operations endpoint on {where}: /metrics /healthz /readyz"), err=True
+        )
+    typer.echo(logs.line(f"running {', '.join(workers)} on {url}; Ctrl-C to stop"), err=True)
     try:
         await stop.wait()
     finally:
@@ -69,7 +75,7 @@ def dev() -> None:
                 broker = stack.enter_context(EmbeddedPulsar(embedded_dir(config)))
                 url, embedded = broker.url, True
                 write_embedded_url(config, url)
-                typer.echo(f"embedded broker (pulsar-lite) at {url}", err=True)
+                typer.echo(logs.line(f"embedded broker (pulsar-lite) at {url}"), err=True)
             await serve(config, url, WORKERS, embedded=embedded)
 
     run(main(), worker=True)

@@ -13,3 +13,7 @@ EVENT_TYPE = "event_type"  # e.g. "campana-creada"
 OCCURRED_AT = "occurred_at"  # ISO-8601 UTC, when the command was applied
 SCHEMA_VERSION = "schema_version"  # the contract version: "1" or "2"
 AGGREGATE_VERSION = "aggregate_version"  # the campaign's version after this event
+
+# W3C Trace Context, on both (optional): the trace a message belongs to, when traced.
+TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"

@@ -18,7 +18,14 @@ from adapters.database.retention_store import SqlRetentionStore
 from adapters.database.view_store import SqlViewStore
 from adapters.event_publisher import BrokerEventPublisher
 from adapters.notifications import LogSender, SmtpSender
-from adapters.pulsar import APACHE_PULSAR, PULSAR_LITE, PulsarBroker, PulsarSecurity
+from adapters.pulsar import (
+    APACHE_PULSAR,
+    PULSAR_LITE,
+    DeadLetterHook,
+    PulsarBroker,
+    PulsarSecurity,
+)
+from adapters.telemetry.endpoint import OpsEndpoint
 from application.commands.batch import BatchingProcessor
 from application.commands.render import EventRenderer
 from application.notifications import NotificationSender
@@ -30,7 +37,9 @@ from contracts.v1 import EVENTS
 
 from . import commands as command_worker
 from . import notifications, projector
+from .relay import InstrumentedPublisher
 from .settings import Settings
+from .telemetry import Telemetry
 
 WORKERS = ("commands", "relay", "projector", "notifications")
 
@@ -41,17 +50,24 @@ class Runtime:
     broker: PulsarBroker
     engine: AsyncEngine
     app: FastStream
+    telemetry: Telemetry = field(default_factory=Telemetry)
     relay: OutboxRelay | None = None
     retention: RetentionPurger | None = None
     command_batcher: BatchingProcessor | None = None
     event_batcher: BatchingProjector | None = None
     heartbeat: HeartbeatWriter | None = None
+    endpoint: OpsEndpoint | None = None  # /metrics, /healthz, /readyz, when served
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def make_broker(
-    settings: Settings, url: str, *, embedded: bool = False, batching: bool = False
+    settings: Settings,
+    url: str,
+    *,
+    embedded: bool = False,
+    batching: bool = False,
+    on_dead_letter: DeadLetterHook | None = None,
 ) -> PulsarBroker:
     lite = embedded or settings.pulsar_flavor == "lite"
     token = settings.pulsar_token.get_secret_value() if settings.pulsar_token else None
@@ -69,6 +85,7 @@ def make_broker(
         # The handlers take the raw body and read the message from the context: no
         # argument injection, which costs a thread-pool hop per message.
         apply_types=False,
+        on_dead_letter=on_dead_letter,
     )
 
 
@@ -78,34 +95,60 @@ def build(
     workers: Iterable[str] = WORKERS,
     *,
     embedded: bool = False,
+    telemetry: Telemetry | None = None,
 ) -> Runtime:
+    """The runtime of ``workers``. ``telemetry``: metrics and tracing as given (default:
+    as ALPES_METRICS_PORT and the OTEL_* variables say)."""
     workers = tuple(workers)
     unknown = set(workers) - set(WORKERS)
     if unknown:
         msg = f"Unknown worker(s) {sorted(unknown)}; choose from {', '.join(WORKERS)}"
         raise ValueError(msg)
+    telemetry = telemetry or Telemetry.from_settings(settings, workers)
+    metrics, tracing = telemetry.metrics, telemetry.tracing
     # The relay keeps hundreds of sends in flight: there, producer batching pays.
-    broker = make_broker(settings, url, embedded=embedded, batching="relay" in workers)
+    broker = make_broker(
+        settings,
+        url,
+        embedded=embedded,
+        batching="relay" in workers,
+        on_dead_letter=metrics.dead_lettered if metrics is not None else None,
+    )
     engine = create_engine(settings.database_url)
     app = FastStream(broker, logger=logging.getLogger("alpes.app"))
-    runtime = Runtime(settings, broker, engine, app)
+    runtime = Runtime(settings, broker, engine, app, telemetry)
     runtime.heartbeat = HeartbeatWriter(engine, workers, interval=settings.heartbeat_interval)
+    runtime.endpoint = telemetry.endpoint(broker, engine, outbox="relay" in workers)
 
     if "commands" in workers:
         runtime.command_batcher = BatchingProcessor(
             SqlCommandStore(engine),
             max_batch=settings.command_batch_size,
             renderer=EventRenderer(v1=settings.publish_v1_events),
+            observer=metrics,
         )
         command_worker.register(
-            broker, runtime.command_batcher, concurrency=settings.command_concurrency
+            broker,
+            runtime.command_batcher,
+            concurrency=settings.command_concurrency,
+            metrics=metrics,
+            tracing=tracing,
         )
     if "relay" in workers:
-        runtime.relay = OutboxRelay(SqlOutboxStore(engine), BrokerEventPublisher(broker))
+        publisher = BrokerEventPublisher(broker)
+        runtime.relay = OutboxRelay(
+            SqlOutboxStore(engine),
+            InstrumentedPublisher(publisher, metrics, tracing)
+            if metrics is not None or tracing is not None
+            else publisher,
+        )
         # The outbox's owner keeps it (and the command log) bounded.
         runtime.retention = RetentionPurger(
             SqlRetentionStore(engine),
             Retention(outbox=settings.outbox_retention, command_log=settings.command_log_retention),
+            on_purged=(lambda rows: metrics.purged(rows.outbox, rows.command_log))
+            if metrics is not None
+            else None,
         )
         # Declared for FastStream's AsyncAPI document: what the relay publishes (the
         # contract's own document, with every message of the stream, is contracts.asyncapi).
@@ -113,9 +156,11 @@ def build(
         for name, topic in EVENT_TOPICS.items():
             broker.publisher(topic, schema=EVENTS[name], title=f"{name}.v1:published")
     if "projector" in workers:
-        runtime.event_batcher = projector.register(broker, SqlViewStore(engine))
+        runtime.event_batcher = projector.register(
+            broker, SqlViewStore(engine), metrics=metrics, tracing=tracing
+        )
     if "notifications" in workers:
-        notifications.register(broker, build_sender(settings))
+        notifications.register(broker, build_sender(settings), metrics=metrics, tracing=tracing)
 
     @app.on_startup
     async def check_database() -> None:
@@ -126,9 +171,13 @@ def build(
         for background in (runtime.relay, runtime.retention, runtime.heartbeat):
             if background is not None:
                 runtime._tasks.append(asyncio.create_task(background.run(runtime._stop)))
+        if runtime.endpoint is not None:
+            await runtime.endpoint.start()
 
     @app.on_shutdown
     async def stop_background() -> None:
+        if runtime.endpoint is not None:
+            await runtime.endpoint.stop()
         runtime._stop.set()
         await asyncio.gather(*runtime._tasks, return_exceptions=True)
 
@@ -138,6 +187,7 @@ def build(
             if batcher is not None:
                 await batcher.close()
         await engine.dispose()
+        telemetry.close()
 
     return runtime
 

@@ -15,8 +15,12 @@ reason would fail again: it is dead-lettered at once with the error, which is it
 
 import logging
 import math
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+
+from opentelemetry.trace import Span
 
 from adapters.pulsar import (
     ContextRepo,
@@ -27,6 +31,9 @@ from adapters.pulsar import (
     current_batch,
     raw_body,
 )
+from adapters.telemetry import logs
+from adapters.telemetry.metrics import ServiceMetrics, command_label
+from adapters.telemetry.tracing import SpanKind, Tracing, end, trace_ids
 from application.commands.batch import BatchingProcessor
 from application.commands.handler import Outcome
 from application.commands.incoming import CommandEnvelope, IncomingCommand, decode
@@ -55,10 +62,21 @@ def command_id_of(properties: dict[str, str], delivery: Delivery, topic: str) ->
     return f"derived-{uuid.uuid5(_COMMAND_ID_NAMESPACE, position)}"
 
 
-def register(broker: PulsarBroker, processor: BatchingProcessor, *, concurrency: int) -> None:
+def register(
+    broker: PulsarBroker,
+    processor: BatchingProcessor,
+    *,
+    concurrency: int,
+    metrics: ServiceMetrics | None = None,
+    tracing: Tracing | None = None,
+) -> None:
     """Each topic's messages come in batches: up to ``concurrency`` commands in flight
     per topic, as two batches of half as many, so that one is received and decoded while
-    the other commits. Each command gets its own outcome and its own settlement."""
+    the other commits. Each command gets its own outcome and its own settlement.
+
+    ``metrics``: each command's outcome and its latency from receipt to commit.
+    ``tracing``: a span per command, from receipt to settlement, the child of the trace
+    context the message carries; its events carry the span's context on."""
     # Key_Shared sends all of a campaign's commands to one worker process.
     subscription_type = (
         SubscriptionType.KEY_SHARED
@@ -88,7 +106,7 @@ def register(broker: PulsarBroker, processor: BatchingProcessor, *, concurrency:
             decoder=raw_body,
             title=title,
             description=description,
-        )(_handler(topic, name, contract, processor, broker.context))
+        )(_handler(topic, name, contract, processor, broker.context, metrics, tracing))
 
 
 def envelope_of(
@@ -98,9 +116,11 @@ def envelope_of(
     delivery: Delivery,
     body: bytes,
     properties: dict[str, str],
+    trace: Mapping[str, str] | None = None,
 ) -> CommandEnvelope:
     """The command a message carries. v1: the topic names the command; v2: the
-    ``command_type`` property does, and the key names the campaign."""
+    ``command_type`` property does, and the key names the campaign. ``trace``: the trace
+    context its events continue (the command's span), when traced."""
     command_id = command_id_of(properties, delivery, topic)
     return CommandEnvelope(
         command_type=name or str(properties.get(p.COMMAND_TYPE) or ""),
@@ -111,6 +131,8 @@ def envelope_of(
         contract=contract,
         key=delivery.key,
         expected_version=properties.get(p.EXPECTED_VERSION),
+        traceparent=trace.get(p.TRACEPARENT) if trace else None,
+        tracestate=trace.get(p.TRACESTATE) if trace else None,
     )
 
 
@@ -120,6 +142,8 @@ def _handler(
     contract: int,
     processor: BatchingProcessor,
     context: ContextRepo,
+    metrics: ServiceMetrics | None = None,
+    tracing: Tracing | None = None,
 ) -> Callable[[list[bytes]], Awaitable[None]]:
     # v2 keeps a campaign's order: it waits out an outage instead of moving on.
     budget = math.inf if contract == 2 else DEFAULT_BUDGET
@@ -127,10 +151,19 @@ def _handler(
     async def handle(bodies: list[bytes]) -> None:
         batch = current_batch(context)
         deliveries = batch.deliveries
+        headers = batch.batch_headers
+        spans: list[Span] | None = None
+        traces: list[dict[str, str] | None] = [None] * len(deliveries)
+        if tracing is not None:
+            spans = [
+                _command_span(tracing, topic, name, delivery, properties)
+                for delivery, properties in zip(deliveries, headers, strict=True)
+            ]
+            traces = [tracing.context_of(span) for span in spans]
         commands = [
-            decode(envelope_of(topic, name, contract, delivery, body, properties))
-            for delivery, body, properties in zip(
-                deliveries, bodies, batch.batch_headers, strict=True
+            decode(envelope_of(topic, name, contract, delivery, body, properties, trace))
+            for delivery, body, properties, trace in zip(
+                deliveries, bodies, headers, traces, strict=True
             )
         ]
         results = await retry_transient_each(
@@ -140,8 +173,19 @@ def _handler(
             what=f"{title_of(name, contract)} batch of {len(commands)}",
             budget=budget,
         )
-        for delivery, command, result in zip(deliveries, commands, results, strict=True):
-            await _settle(delivery, command, result, processor.retriable)
+        committed = time.monotonic()
+        structured = logs.structured()
+        for i, (delivery, command, result) in enumerate(
+            zip(deliveries, commands, results, strict=True)
+        ):
+            span = spans[i] if spans is not None else None
+            with _log_context(command, span) if structured else nullcontext():
+                await _settle(delivery, command, result, processor.retriable)
+            if metrics is not None:
+                latency = committed - delivery.received_at
+                _measure(metrics, command, result, latency, processor.retriable)
+            if span is not None:
+                _finish(span, command, result)
 
     handle.__name__ = handle.__qualname__ = f"handle_{(name or 'v2').replace('-', '_')}"
     return handle
@@ -149,6 +193,68 @@ def _handler(
 
 def title_of(name: str | None, contract: int) -> str:
     return f"{name or 'comandos'}.v{contract}"
+
+
+def _command_span(
+    tracing: Tracing,
+    topic: str,
+    name: str | None,
+    delivery: Delivery,
+    properties: dict[str, str],
+) -> Span:
+    command_type = command_label(name or str(properties.get(p.COMMAND_TYPE) or ""))
+    return tracing.start(
+        f"apply {command_type}",
+        properties,
+        kind=SpanKind.CONSUMER,
+        received=delivery.received_at,
+        attributes={
+            "messaging.system": "pulsar",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": topic,
+            "messaging.consumer.group.name": SUBSCRIPTION,
+        },
+    )
+
+
+def _finish(span: Span, command: IncomingCommand, result: Outcome | BaseException) -> None:
+    span.set_attribute("alpes.command_id", command.command_id)
+    span.set_attribute("alpes.correlation_id", command.correlation_id)
+    if command.campana_id is not None:
+        span.set_attribute("alpes.campana_id", command.campana_id)
+    if isinstance(result, BaseException):
+        end(span, result)
+        return
+    span.set_attribute("alpes.outcome", result.status)
+    if result.rejection is not None:
+        span.set_attribute("alpes.reason", result.rejection.reason)
+    end(span)
+
+
+def _measure(
+    metrics: ServiceMetrics,
+    command: IncomingCommand,
+    result: Outcome | BaseException,
+    latency: float,
+    retriable: Callable[[BaseException], bool],
+) -> None:
+    if isinstance(result, BaseException):
+        action = "given-back" if retriable(result) else "dead-lettered"
+        metrics.command_failed(command.command_type, action)
+        return
+    reason = result.rejection.reason if result.rejection is not None else ""
+    metrics.command(command.command_type, result.status, reason, latency)
+
+
+def _log_context(command: IncomingCommand, span: Span | None) -> AbstractContextManager[None]:
+    """What every line about this command carries (JSON log lines)."""
+    ids = trace_ids(span) if span is not None else {}
+    return logs.log_context(
+        command_id=command.command_id,
+        correlation_id=command.correlation_id,
+        campana_id=command.campana_id,
+        **ids,
+    )
 
 
 async def _settle(

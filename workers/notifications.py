@@ -26,6 +26,8 @@ from adapters.pulsar import (
     current_message,
     raw_body,
 )
+from adapters.telemetry.metrics import ServiceMetrics, event_label
+from adapters.telemetry.tracing import SpanKind, Tracing, end
 from application.notifications import (
     NotificationSender,
     RecentIds,
@@ -51,8 +53,12 @@ def register(
     *,
     subscription: str = SUBSCRIPTION,
     recent: RecentIds | None = None,
+    metrics: ServiceMetrics | None = None,
+    tracing: Tracing | None = None,
 ) -> None:
-    """Subscribe the notification handler to the v2 event stream of ``broker``."""
+    """Subscribe the notification handler to the v2 event stream of ``broker``.
+    ``metrics``: notifications sent; ``tracing``: a span per event, the child of the
+    span that published it."""
     seen = recent if recent is not None else RecentIds()
     broker.subscriber(
         EVENTS_V2,
@@ -61,27 +67,62 @@ def register(
         decoder=raw_body,
         title="notify-eventos.v2",
         description="Notifies every campaign event (v2).",
-    )(_handler(EVENTS_V2, sender, seen, broker.context))
+    )(_handler(EVENTS_V2, sender, seen, broker.context, metrics, tracing, subscription))
 
 
 def _handler(
-    topic: str, sender: NotificationSender, recent: RecentIds, context: ContextRepo
+    topic: str,
+    sender: NotificationSender,
+    recent: RecentIds,
+    context: ContextRepo,
+    metrics: ServiceMetrics | None = None,
+    tracing: Tracing | None = None,
+    subscription: str = SUBSCRIPTION,
 ) -> Callable[..., Awaitable[None]]:
     async def notify(body: bytes) -> None:
         message = current_message(context)
         name = str(message.headers.get(p.EVENT_TYPE) or "")
+        if tracing is None:
+            sent = await deliver(body, name, message)
+        else:
+            span = tracing.start(
+                f"notify {event_label(name)}",
+                message.headers,
+                kind=SpanKind.CONSUMER,
+                received=message.delivery.received_at,
+                attributes={
+                    "messaging.system": "pulsar",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": topic,
+                    "messaging.consumer.group.name": subscription,
+                    "alpes.event_id": str(message.headers.get(p.EVENT_ID) or ""),
+                },
+            )
+            try:
+                sent = await deliver(body, name, message)
+            except BaseException as error:
+                end(span, error.__cause__ or error)
+                raise
+            span.set_attribute("alpes.sent", sent)
+            end(span)
+        if sent and metrics is not None:
+            metrics.notified(name)
+
+    async def deliver(body: bytes, name: str, message: PulsarMessage) -> bool:
+        """True once sent; False for an event already notified."""
         if name not in EVENTS:
             log.warning("event dead-lettered: %s", UnknownEventType(name))
             raise RejectMessage(reason="unknown-event-type") from UnknownEventType(name)
         event_id = str(message.headers.get(p.EVENT_ID) or f"{topic}@{message.message_id}")
         if event_id in recent:
             log.info("%s %s already notified; skipped", name, event_id)
-            return
+            return False
         notification = notification_of(
             name, body, event_id=event_id, occurred_at=occurred_at_of(message)
         )
         await sender.send(notification)
         recent.add(event_id)
+        return True
 
     return notify
 

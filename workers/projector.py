@@ -12,6 +12,7 @@ campaign's events by version and apply them to an emptied read store.
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from faststream.exceptions import NackMessage, RejectMessage
 
@@ -26,14 +27,23 @@ from adapters.pulsar import (
     current_message,
     raw_body,
 )
+from adapters.telemetry.metrics import ServiceMetrics, event_label
+from adapters.telemetry.tracing import SpanKind, Tracing, end
 from application.ports import ViewStore
-from application.projection import IncomingEvent, InvalidEvent, OutOfOrder, decode_event
+from application.projection import (
+    ApplyResult,
+    IncomingEvent,
+    InvalidEvent,
+    OutOfOrder,
+    decode_event,
+)
 from application.projector import BatchingProjector, Progress, replay
 from application.retry import retry_transient
 from contracts import properties as p
 from contracts.topics import EVENTS_V2
 
 from . import subscriptions
+from .notifications import occurred_at_of
 
 log = logging.getLogger("alpes.projector")
 
@@ -50,8 +60,12 @@ def register(
     *,
     concurrency: int = 64,
     subscription: str = SUBSCRIPTION,
+    metrics: ServiceMetrics | None = None,
+    tracing: Tracing | None = None,
 ) -> BatchingProjector:
-    """Subscribe the projector to the v2 event stream; returns the batcher to close."""
+    """Subscribe the projector to the v2 event stream; returns the batcher to close.
+    ``metrics``: events projected and the lag from occurred_at to projection;
+    ``tracing``: a span per event, the child of the span that published it."""
     projector = BatchingProjector(store)
     broker.subscriber(
         EVENTS_V2,
@@ -70,16 +84,52 @@ def register(
         decoder=raw_body,
         title="eventos.v2",
         description="Projects every campaign event (v2) into the campaign view.",
-    )(_handler(projector, broker.context))
+    )(_handler(projector, broker.context, metrics, tracing, subscription))
     return projector
 
 
-def _handler(projector: BatchingProjector, context: ContextRepo) -> Callable[..., Awaitable[None]]:
+def _handler(
+    projector: BatchingProjector,
+    context: ContextRepo,
+    metrics: ServiceMetrics | None = None,
+    tracing: Tracing | None = None,
+    subscription: str = SUBSCRIPTION,
+) -> Callable[..., Awaitable[None]]:
     async def project(body: bytes) -> None:
         message = current_message(context)
         name = str(message.headers.get(p.EVENT_TYPE) or "?")
+        if tracing is None:
+            result = await apply(body, name, message.headers)
+        else:
+            span = tracing.start(
+                f"project {event_label(name)}",
+                message.headers,
+                kind=SpanKind.CONSUMER,
+                received=message.delivery.received_at,
+                attributes={
+                    "messaging.system": "pulsar",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": EVENTS_V2,
+                    "messaging.consumer.group.name": subscription,
+                    "alpes.event_id": str(message.headers.get(p.EVENT_ID) or ""),
+                },
+            )
+            try:
+                result = await apply(body, name, message.headers)
+            except BaseException as error:
+                end(span, error.__cause__ or error)
+                raise
+            span.set_attribute("alpes.result", str(result))
+            end(span)
+        if metrics is not None:
+            lag = None
+            if result is not ApplyResult.DUPLICATE:
+                lag = (datetime.now(UTC) - occurred_at_of(message)).total_seconds()
+            metrics.projected(name, str(result), lag)
+
+    async def apply(body: bytes, name: str, headers: dict[str, str]) -> ApplyResult:
         try:
-            event = decode_event(body, message.headers)
+            event = decode_event(body, headers)
             result = await retry_transient(
                 lambda: projector.apply(event),
                 projector.store.is_transient,
@@ -94,6 +144,7 @@ def _handler(projector: BatchingProjector, context: ContextRepo) -> Callable[...
             log.warning("%s event dead-lettered: %s", name, invalid)
             raise RejectMessage(reason="invalid-event") from invalid
         log.debug("%s %s: %s", name, event.event_id, result)
+        return result
 
     return project
 

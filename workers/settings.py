@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     readonly_database_url: DatabaseUrl | None = None
     data_dir: Path = Path("var")
     log_level: LogLevel = "WARNING"  # read by the CLI before anything else
+    log_format: Literal["text", "json"] = "text"  # json: one object per line; read by the CLI
+    # The operations endpoint (/metrics, /healthz, /readyz) of `alpes worker run` and
+    # `alpes dev`: off unless a port is set; 0 takes any free port (the log line names it).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, for the scraper
     # Commands in flight per command topic, received as two batches of half as many.
     command_concurrency: int = 512
     # Commands written in one transaction at most (micro-batched Unit of Work).

@@ -5,6 +5,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .engine import create_engine, redact
 
@@ -52,6 +53,14 @@ async def current_revision(url: str) -> str | None:
             )
     finally:
         await engine.dispose()
+
+
+async def revision_of(engine: AsyncEngine) -> str | None:
+    """The revision the database of ``engine`` is at (a running worker's readiness)."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda c: MigrationContext.configure(c).get_current_revision()
+        )
 
 
 async def require_head(url: str) -> None:

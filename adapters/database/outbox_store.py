@@ -50,6 +50,22 @@ async def count_pending(engine: AsyncEngine) -> int:
         return int((await connection.execute(query)).scalar_one())
 
 
+async def pending_status(engine: AsyncEngine) -> tuple[int, datetime | None]:
+    """How many rows wait to be published, and when the oldest of them was written."""
+    pending = outbox.c.published_at.is_(None)
+    async with engine.connect() as connection:
+        query = select(func.count()).select_from(outbox).where(pending)
+        count = (await connection.execute(query)).scalar_one()
+        oldest = (
+            await connection.execute(
+                select(outbox.c.created_at).where(pending).order_by(outbox.c.seq).limit(1)
+            )
+        ).scalar_one_or_none()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)  # SQLite keeps no zone: the rows are UTC
+    return int(count), oldest
+
+
 async def purge_published(engine: AsyncEngine, older_than: timedelta) -> int:
     cutoff = datetime.now(UTC) - older_than
     async with engine.begin() as connection:

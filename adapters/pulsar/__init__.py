@@ -26,6 +26,7 @@ from .delivery import (
     DLQ_REAL_TOPIC,
     DLQ_REASON,
     DLQ_SUBSCRIPTION,
+    DeadLetterHook,
     Delivery,
     DeliveryBatch,
 )
@@ -66,6 +67,7 @@ __all__ = (
     "BrokerUnavailableError",
     "ConnectionRefusedByBrokerError",
     "ContextRepo",
+    "DeadLetterHook",
     "DeadLetterPolicy",
     "Delivery",
     "DeliveryBatch",

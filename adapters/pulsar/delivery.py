@@ -7,7 +7,9 @@ settler, so acknowledgements are observable in tests.
 """
 
 import json
+import time
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -33,6 +35,11 @@ FINAL_FAILURES: tuple[type[BaseException], ...] = (
     json.JSONDecodeError,
     UnicodeDecodeError,
 )
+
+
+# Told of every message parked on a dead-letter topic, with the properties the copy got
+# (DLQ_SUBSCRIPTION, DLQ_REASON, DLQ_REAL_TOPIC...), once the copy is stored: metrics.
+DeadLetterHook = Callable[[Mapping[str, str]], None]
 
 
 class RawMessage(Protocol):
@@ -85,6 +92,8 @@ class Delivery:
     # middleware when the handler raised. Read it as ``failure``.
     _failure: BaseException | None = field(default=None, init=False, repr=False)
     settled: bool = field(default=False)
+    # When this consumer received it (time.monotonic()): how long it has been in hand.
+    received_at: float = field(default_factory=time.monotonic, repr=False)
 
     async def ack(self) -> None:
         """Acknowledge: the subscription is done with this message."""

@@ -24,7 +24,7 @@ from faststream._internal.testing.broker import EnterType, TestBroker, change_pr
 from typing_extensions import override
 
 from .broker.broker import PulsarBroker
-from .delivery import Delivery, DeliveryBatch, RawMessage
+from .delivery import DeadLetterHook, Delivery, DeliveryBatch, RawMessage
 from .fakes import FakeClient, FakeConsumer, FakeMessage, FakeMessageId, RecordingSettler
 from .options import DeadLetterPolicy
 from .publisher.encoding import EncodedMessage
@@ -196,7 +196,12 @@ class FakeProducer(PulsarProducer):
             sub.settler = RecordingSettler(
                 sub.subscription,
                 policy.max_redeliveries if policy else None,
-                park=partial(self._park, policy or DeadLetterPolicy(), sub.subscription),
+                park=partial(
+                    self._park,
+                    policy or DeadLetterPolicy(),
+                    sub.subscription,
+                    sub._outer_config.on_dead_letter,
+                ),
             )
         return sub.settler
 
@@ -204,10 +209,12 @@ class FakeProducer(PulsarProducer):
         self,
         policy: DeadLetterPolicy,
         subscription: str,
+        hook: DeadLetterHook | None,
         message: RawMessage,
         reason: dict[str, str],
     ) -> None:
-        """What the real settler does with a dead letter: a copy on the dead-letter topic."""
+        """What the real settler does with a dead letter: a copy on the dead-letter topic
+        (and the broker's ``on_dead_letter`` told)."""
         await self.send_raw(
             policy.topic_for(message.topic_name(), subscription),
             message.data(),
@@ -215,6 +222,8 @@ class FakeProducer(PulsarProducer):
             key=message.partition_key() or None,
             event_timestamp=message.event_timestamp(),
         )
+        if hook is not None:
+            hook(reason)
 
 
 def _fake(topic: str, encoded: EncodedMessage, cmd: PulsarPublishCommand) -> FakeMessage:

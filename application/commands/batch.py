@@ -9,10 +9,11 @@ its message only after the batch is committed.
 """
 
 import logging
+import time
 from collections.abc import Sequence
 
 from ..group_commit import GroupCommit
-from ..ports import CommandStore
+from ..ports import CommandObserver, CommandStore
 from .handler import DEFAULT_RENDERER, Outcome, apply_in, handle_command
 from .incoming import CommandEnvelope, IncomingCommand, decode
 from .memory import InMemoryState
@@ -40,9 +41,11 @@ class BatchingProcessor:
         max_batch: int = 500,
         max_wait: float = 0.002,
         renderer: EventRenderer = DEFAULT_RENDERER,
+        observer: CommandObserver | None = None,
     ):
         self.store = store
         self.renderer = renderer
+        self.observer = observer
         self._group: GroupCommit[IncomingCommand, Outcome] = GroupCommit(
             self._process, max_batch=max_batch, max_wait=max_wait
         )
@@ -70,8 +73,9 @@ class BatchingProcessor:
         return isinstance(error, KeyHeld) or self.store.is_transient(error)
 
     async def _process(self, items: list[IncomingCommand]) -> list[Outcome | BaseException]:
+        started = time.perf_counter()
         try:
-            return await self._in_one_transaction(items)
+            outcomes = await self._in_one_transaction(items)
         except Exception as error:
             if self.store.is_transient(error):
                 raise  # the database is away: the whole batch waits and is tried again
@@ -80,6 +84,9 @@ class BatchingProcessor:
             # so that the conflict is resolved and a bad row fails alone.
             log.info("batch of %d failed (%s); one by one", len(items), error)
             return await self._one_by_one(items)
+        if self.observer is not None:
+            self.observer.transaction(len(items), time.perf_counter() - started)
+        return outcomes
 
     async def _one_by_one(self, items: list[IncomingCommand]) -> list[Outcome | BaseException]:
         results: list[Outcome | BaseException] = []
@@ -89,10 +96,13 @@ class BatchingProcessor:
             if key is not None and key in held:
                 results.append(KeyHeld(key))
                 continue
+            started = time.perf_counter()
             try:
                 results.append(
                     await handle_command(incoming, self.store.unit_of_work, self.renderer)
                 )
+                if self.observer is not None:
+                    self.observer.transaction(1, time.perf_counter() - started)
             except Exception as error:
                 results.append(error)
                 if key is not None:

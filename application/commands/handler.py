@@ -102,6 +102,8 @@ async def apply_in(
             correlation_id=incoming.correlation_id,
             occurred_at=_now(),
             aggregate_version=campana.version + 1,  # what the repository writes at commit
+            traceparent=incoming.traceparent,
+            tracestate=incoming.tracestate,
         )
         messages = []
         ids = []
@@ -207,6 +209,8 @@ async def _reject(
         correlation_id=incoming.correlation_id,
         occurred_at=_now(),
         aggregate_version=None,
+        traceparent=incoming.traceparent,
+        tracestate=incoming.tracestate,
     )
     uow.outbox.add(
         renderer.rejection(

@@ -59,6 +59,9 @@ class CommandEnvelope:
     contract: int = 1  # the contract version of the topic it came from
     key: str | None = None  # the message key (v2: the campaign id, required)
     expected_version: str | None = None  # v2: the expected_version property, as sent
+    # The trace its events continue (W3C Trace Context), when the worker traces.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,8 @@ class IncomingCommand:
     command: Comando | None = None
     rejection: Rejection | None = None
     expected_version: int | None = None
+    traceparent: str | None = None  # the trace its events continue, if traced
+    tracestate: str | None = None
 
     def field(self, name: str | None) -> str | None:
         """A domain field name as this command's contract spells it."""
@@ -87,7 +92,7 @@ def decode(envelope: CommandEnvelope) -> IncomingCommand:
         return _decode(envelope)
     except Exception as error:  # a surprise in one message must touch no other
         shown = envelope.command_id[:MAX_PROPERTY_LENGTH]
-        log.exception("command %r could not be decoded", shown)
+        log.exception("command %r could not be decoded", shown, extra={"command_id": shown})
         rejection = Rejection(
             "MALFORMED_MESSAGE",
             None,
@@ -120,6 +125,8 @@ def _decode(envelope: CommandEnvelope) -> IncomingCommand:
         campana_id=campana_id,
         fingerprint=fingerprint(command),
         contract=envelope.contract,
+        traceparent=envelope.traceparent,
+        tracestate=envelope.tracestate,
     )
     id_field = incoming.field("id" if isinstance(command, CrearCampana) else "campana_id")
     try:
@@ -194,6 +201,8 @@ def _rejected(envelope: CommandEnvelope, command_id: str, rejection: Rejection) 
         fingerprint=digest(envelope.body),
         contract=envelope.contract,
         rejection=rejection,
+        traceparent=envelope.traceparent,
+        tracestate=envelope.tracestate,
     )
 
 

@@ -68,6 +68,8 @@ class EventMeta:
     correlation_id: str
     occurred_at: str
     aggregate_version: int | None
+    traceparent: str | None = None  # the command's trace, continued by its events
+    tracestate: str | None = None
 
 
 class EventRenderer:
@@ -127,6 +129,10 @@ def event_properties(
     }
     if meta.aggregate_version is not None:
         properties[p.AGGREGATE_VERSION] = str(meta.aggregate_version)
+    if meta.traceparent is not None:
+        properties[p.TRACEPARENT] = meta.traceparent
+        if meta.tracestate:
+            properties[p.TRACESTATE] = meta.tracestate
     return properties
 
 

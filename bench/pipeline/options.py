@@ -77,13 +77,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="extra environment for the workers, e.g. ALPES_COMMAND_CONCURRENCY=512",
+        help="extra environment for the workers, e.g. ALPES_COMMAND_CONCURRENCY=512, "
+        "ALPES_METRICS_PORT=0 (metrics on any free port), OTEL_TRACES_EXPORTER=console "
+        "(traces; the workers' stdout goes nowhere)",
     )
     args = p.parse_args(argv)
     for name in ("commands", "naive_commands", "repeats"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     for item in args.worker_env:
-        if "=" not in item or not item.startswith("ALPES_"):
-            p.error(f"--worker-env {item!r}: expected ALPES_NAME=VALUE")
+        if "=" not in item or not item.startswith(("ALPES_", "OTEL_")):
+            p.error(f"--worker-env {item!r}: expected ALPES_NAME=VALUE or OTEL_NAME=VALUE")
     return args

@@ -27,6 +27,7 @@ EventType = Literal[
 ]
 
 _ID = "1-128 characters, no control characters."
+_TRACEPARENT = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
 
 
 class CommandPropertiesV2(BaseModel):
@@ -51,6 +52,14 @@ class CommandPropertiesV2(BaseModel):
         "Any other current version rejects the command with VERSION_CONFLICT.",
     )
     schema_version: Literal["2"] | None = Field(default=None, description="When set, 2.")
+    traceparent: str | None = Field(
+        default=None,
+        description="W3C Trace Context: the producer's span. When the service traces, its "
+        "span for the command is this span's child (an invalid value starts a new trace).",
+    )
+    tracestate: str | None = Field(
+        default=None, description="W3C Trace Context: vendor data carried along traceparent."
+    )
 
 
 class EventPropertiesV2(BaseModel):
@@ -71,4 +80,14 @@ class EventPropertiesV2(BaseModel):
         pattern=r"^[0-9]+$",
         description="The campaign's version after this event: 1 for campana-creada, then +1 "
         "per event. Absent on comando-rechazado.",
+    )
+    traceparent: str | None = Field(
+        default=None,
+        pattern=_TRACEPARENT,
+        description="W3C Trace Context, when the service traces: the relay's span that "
+        "published this event, itself a child of the command's span. Consumers continue "
+        "the trace with it.",
+    )
+    tracestate: str | None = Field(
+        default=None, description="W3C Trace Context: vendor data carried along traceparent."
     )

@@ -195,6 +195,29 @@ class SharedCases:
         assert props["DLQ_ATTEMPTS"] == "1"
         assert props["REAL_TOPIC"] == topic
 
+    async def test_the_broker_is_told_of_each_message_it_parks(
+        self, harness: Harness, topic: str
+    ) -> None:
+        """``on_dead_letter`` hears of a dead letter once its copy is stored: one call per
+        message parked, with the properties the copy carries (what metrics count)."""
+        told: list[dict[str, str]] = []
+        broker = harness.make(on_dead_letter=lambda reason: told.append(dict(reason)))
+        parked = dead_letters(broker, topic)
+
+        @broker.subscriber(topic, subscription="s", decoder=raw_body)
+        async def handle(body: bytes) -> None:
+            if body != b"fine":
+                await current_message(broker.context).delivery.reject("out-of-stock")
+
+        async with harness.run(broker):
+            await broker.publish_batch(b"hat", b"fine", b"scarf", topic=topic)
+            await take(parked, 2)  # type: ignore[arg-type]
+            await eventually(lambda: len(told) == 2)
+
+        assert [t["DLQ_REASON"] for t in told] == ["out-of-stock", "out-of-stock"]
+        assert {t["DLQ_SUBSCRIPTION"] for t in told} == {"s"}
+        assert {t["REAL_TOPIC"] for t in told} == {topic}
+
     async def test_a_handler_nacks_with_its_error_and_the_last_attempt_carries_it(
         self, harness: Harness, topic: str
     ) -> None:

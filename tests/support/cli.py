@@ -5,7 +5,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 ALPES = [str(Path(sys.executable).parent / "alpes")]
@@ -35,12 +35,12 @@ def alpes(
     )
 
 
-def running_dev(folder: Path) -> Iterator[Path]:
+def running_dev(folder: Path, env: Mapping[str, str] | None = None) -> Iterator[Path]:
     """`alpes dev` (embedded broker, SQLite, every worker) running in ``folder`` until the
-    generator is closed; it must then stop cleanly on SIGTERM."""
+    generator is closed; it must then stop cleanly on SIGTERM. ``env``: more settings."""
     process = subprocess.Popen(
         [*ALPES, "dev"],
-        env=env_for(folder),
+        env=env_for(folder) | dict(env or {}),
         cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

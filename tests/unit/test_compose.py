@@ -32,7 +32,16 @@ COMPOSE = ROOT / "compose.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
-PROFILES = {"pulsar", "alpespartners", "notificacion", "ui"}
+PROFILES = {"pulsar", "alpespartners", "notificacion", "ui", "observability"}
+# Standard OpenTelemetry variables a worker may pass through (tracing: docs/deployment.md).
+OTEL_PASS_THROUGH = {
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_RESOURCE_ATTRIBUTES",
+}
 # worker name -> the profile its service belongs to
 WORKER_PROFILES = {
     "commands": "alpespartners",
@@ -153,7 +162,7 @@ def test_compose_specification_without_version_key() -> None:
     assert services()
 
 
-def test_the_four_profiles_exist_and_every_service_has_one() -> None:
+def test_the_profiles_exist_and_every_service_has_one() -> None:
     used = set().union(*(profiles_of(s) for s in services().values()))
     assert used == PROFILES
     for name, service in services().items():
@@ -274,6 +283,9 @@ def test_alpes_services_set_only_settings_fields() -> None:
     for name, service in alpes_services().items():
         raw = service.get("environment", {})
         for key in raw if isinstance(raw, dict) else [i.split("=", 1)[0] for i in raw]:
+            if key in OTEL_PASS_THROUGH:
+                assert raw[key] is None, f"{name}: {key} is the caller's, passed through"
+                continue
             assert key.startswith(prefix), f"{name}: {key} is not an ALPES_ setting"
             assert key[len(prefix) :].lower() in fields, (
                 f"{name}: {key} is no field of workers.settings.Settings"
@@ -308,7 +320,12 @@ def test_default_environment_is_valid_settings(name: str, monkeypatch: pytest.Mo
 def test_secrets_are_passed_through_not_written() -> None:
     for name, service in alpes_services().items():
         raw = service.get("environment", {})
-        for key in ("ALPES_PULSAR_TOKEN", "ALPES_PULSAR_TLS_TRUST_CERTS", "ALPES_SMTP_PASSWORD"):
+        for key in (
+            "ALPES_PULSAR_TOKEN",
+            "ALPES_PULSAR_TLS_TRUST_CERTS",
+            "ALPES_SMTP_PASSWORD",
+            "OTEL_EXPORTER_OTLP_HEADERS",  # may carry a collector's token
+        ):
             if key in raw:
                 assert raw[key] is None, f"{name}: {key} must come from the caller's env"
 
@@ -350,6 +367,91 @@ def test_postgres_creates_the_least_privilege_roles_on_first_start() -> None:
     for sql in ("roles.sql", "grants.sql"):
         assert (ROOT / volumes[f"/alpes/{sql}"]).is_file()
         assert f"/alpes/{sql}" in text
+
+
+# --- Operations: health, metrics, Prometheus and Grafana --------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(WORKER_PROFILES))
+def test_worker_serves_metrics_to_the_compose_network_only(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = services()[name]
+    for key in list(os.environ):
+        if key.startswith("ALPES_"):
+            monkeypatch.delenv(key)
+    for key, value in environment(service).items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.metrics_port == 9464
+    assert settings.metrics_host == "0.0.0.0", "Prometheus scrapes from another container"
+    assert "ports" not in service, "the endpoint is for the compose network, not published"
+
+
+@pytest.mark.parametrize("name", sorted(WORKER_PROFILES))
+def test_worker_has_a_healthcheck_on_its_readiness(name: str) -> None:
+    health = services()[name]["healthcheck"]
+    assert health["test"][:2] == ["CMD", "python"], "the image has Python, not curl"
+    probe = " ".join(health["test"])
+    assert "/readyz" in probe and 'os.environ["ALPES_METRICS_PORT"]' in probe
+    assert "127.0.0.1" in probe
+    assert seconds(health["timeout"]) < seconds(health["interval"]) + 1
+    assert seconds(health["start_period"]) >= 10
+
+
+@pytest.mark.parametrize(("ready", "code"), [(True, 0), (False, 1)])
+async def test_the_worker_healthcheck_passes_only_when_ready(ready: bool, code: int) -> None:
+    """The healthcheck's own command, run against a real endpoint (the Python of the
+    image stands in for this one)."""
+    import asyncio
+    import sys
+
+    from adapters.telemetry.endpoint import OpsEndpoint
+
+    async def check() -> tuple[bool, str]:
+        return ready, "checked"
+
+    endpoint = OpsEndpoint("127.0.0.1", 0, metrics=None, checks={"broker": check})
+    await endpoint.start()
+    try:
+        argv = list(services()["relay"]["healthcheck"]["test"][1:])
+        argv[0] = sys.executable
+        probe = await asyncio.create_subprocess_exec(
+            *argv,
+            env={"ALPES_METRICS_PORT": str(endpoint.port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert await asyncio.wait_for(probe.wait(), 30) == code
+    finally:
+        await endpoint.stop()
+
+
+def test_observability_profile_runs_prometheus_and_grafana_from_repository_files() -> None:
+    prometheus, grafana = services()["prometheus"], services()["grafana"]
+    for service in (prometheus, grafana):
+        assert profiles_of(service) == {"observability"}
+        for port in service["ports"]:
+            assert str(port).startswith("127.0.0.1:"), f"{port}: loopback only"
+    mounts = {
+        target: source
+        for service in (prometheus, grafana)
+        for source, target, *_ in (v.split(":") for v in service["volumes"])
+        if source.startswith("./")
+    }
+    for target, source in mounts.items():
+        assert (ROOT / source).exists(), f"{source} (mounted at {target}) is not in the repository"
+    assert mounts["/etc/prometheus/prometheus.yml"] == "./infra/observability/prometheus.yml"
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    provider = yaml.safe_load(
+        (ROOT / "infra/observability/grafana/provisioning/dashboards/alpes.yaml").read_text()
+    )["providers"][0]
+    dashboards = mounts[provider["options"]["path"]]
+    assert (ROOT / dashboards / "alpes.json").is_file()
+    assert mounts["/etc/grafana/provisioning"] == "./infra/observability/grafana/provisioning"
+    env = grafana["environment"]
+    assert env["GF_SECURITY_ADMIN_PASSWORD"] is None, "the admin's password is passed through"
+    assert depends_on(grafana)["prometheus"]["condition"] == "service_healthy"
 
 
 # --- Infrastructure services ------------------------------------------------------------
@@ -508,7 +610,8 @@ def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
         ("pulsar", "notificacion"),
         ("pulsar", "ui"),
         ("alpespartners",),
-        ("pulsar", "alpespartners", "notificacion", "ui"),
+        ("observability",),
+        ("pulsar", "alpespartners", "notificacion", "ui", "observability"),
     ],
     ids="+".join,
 )

@@ -20,7 +20,7 @@ from faststream.specification.schema import BrokerSpec
 from typing_extensions import override
 
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
-from ..delivery import Delivery
+from ..delivery import DeadLetterHook, Delivery
 from ..errors import PublishError
 from ..handshake import connect_failure
 from ..publisher.producer import OutgoingMessage, PulsarProducer
@@ -63,6 +63,8 @@ class PulsarBroker(
         # consumers need to get whole keys); None: every topic, where there is Key_Shared.
         batch_by_key: Collection[str] | None = None,
         graceful_timeout: float | None = 15.0,
+        # Told of every message parked on a dead-letter topic (e.g. to count them).
+        on_dead_letter: DeadLetterHook | None = None,
         decoder: Optional["CustomCallable"] = None,
         parser: Optional["CustomCallable"] = None,
         codec: Optional["CodecProto"] = None,
@@ -114,6 +116,7 @@ class PulsarBroker(
                 producer=producer,
                 capabilities=capabilities,
                 role=self._security.role,
+                on_dead_letter=on_dead_letter,
                 broker_middlewares=middlewares,
                 broker_parser=parser,
                 broker_decoder=decoder,

@@ -6,6 +6,7 @@ from faststream._internal.configs import BrokerConfig
 from faststream.exceptions import IncorrectState
 
 from ..capabilities import APACHE_PULSAR, BrokerCapabilities
+from ..delivery import DeadLetterHook
 from ..publisher.producer import PulsarProducer
 
 
@@ -14,6 +15,7 @@ class PulsarBrokerConfig(BrokerConfig):
     producer: PulsarProducer = field(default_factory=PulsarProducer)
     capabilities: BrokerCapabilities = APACHE_PULSAR
     role: str | None = None  # the token's role, to name it when the broker refuses it
+    on_dead_letter: DeadLetterHook | None = None  # told of every message parked
     _client: Optional["pulsar.asyncio.Client"] = field(default=None, init=False, repr=False)
 
     @property

@@ -3,7 +3,7 @@
 import pulsar.asyncio
 
 from .. import native
-from ..delivery import RawMessage
+from ..delivery import DeadLetterHook, RawMessage
 from ..options import DeadLetterPolicy
 from ..publisher.producer import PulsarProducer
 
@@ -14,6 +14,7 @@ class ConsumerSettler:
         "_consumer",
         "_dead_letter",
         "_kept",
+        "_on_dead_letter",
         "_producer",
         "max_redeliveries",
         "subscription",
@@ -26,12 +27,14 @@ class ConsumerSettler:
         subscription: str,
         dead_letter: DeadLetterPolicy | None,
         client: pulsar.asyncio.Client | None = None,
+        on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
         self._client = client
         self._kept: set[str] = set()  # DLQ topics known to have the initial subscription
         self._consumer = consumer
         self._producer = producer
         self._dead_letter = dead_letter or DeadLetterPolicy()
+        self._on_dead_letter = on_dead_letter
         self.subscription = subscription
         self.max_redeliveries = dead_letter.max_redeliveries if dead_letter else None
 
@@ -57,6 +60,8 @@ class ConsumerSettler:
             await self._consumer.negative_acknowledge(message)
             raise
         native.acknowledge(self._consumer, message)
+        if self._on_dead_letter is not None:
+            self._on_dead_letter(reason)
 
     async def _keep(self, topic: str) -> None:
         """Make the policy's initial subscription on ``topic`` once, before parking there,

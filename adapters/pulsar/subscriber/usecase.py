@@ -165,6 +165,7 @@ class PulsarSubscriber(TasksMixin, SubscriberUsecase[Delivery]):
             self.subscription,
             config.dead_letter,
             self._outer_config.client,
+            self._outer_config.on_dead_letter,
         )
         self._receiver = Receiver(consumer)
         return self._receiver

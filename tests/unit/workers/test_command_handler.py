@@ -124,3 +124,39 @@ def test_the_setting_reaches_the_command_worker() -> None:
         runtime = build(settings, "pulsar://127.0.0.1:1", ["commands"])
         assert runtime.command_batcher is not None
         assert runtime.command_batcher.renderer.versions == versions
+
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+async def test_the_commands_trace_context_is_stored_with_every_event_it_causes() -> None:
+    """The relay, another process, continues the command's trace from the outbox row."""
+    world = World()
+    traced = CommandEnvelope(
+        "crear-campana",
+        "c1",
+        "corr",
+        example("crear-campana"),
+        traceparent=TRACEPARENT,
+        tracestate="alpes=1",
+    )
+    await handle_command(traced, world.unit_of_work)
+    rejected = CommandEnvelope(
+        "activar-campana", "c2", "corr", b"{}", traceparent=TRACEPARENT, tracestate=None
+    )
+    await handle_command(rejected, world.unit_of_work)
+    messages = world.messages(1) + world.messages(2)
+    assert len(messages) == 4
+    for message in messages:
+        assert message.properties["traceparent"] == TRACEPARENT
+    assert {m.properties.get("tracestate") for m in messages} == {"alpes=1", None}
+
+
+async def test_an_untraced_command_adds_no_trace_property() -> None:
+    world = World()
+    await handle_command(
+        envelope("crear-campana", example("crear-campana"), "c1"), world.unit_of_work
+    )
+    for message in world.messages(1) + world.messages(2):
+        assert "traceparent" not in message.properties
+        assert "tracestate" not in message.properties
