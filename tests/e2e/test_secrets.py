@@ -112,6 +112,7 @@ ARGUMENTS: dict[tuple[str, ...], list[str]] = {
     ("dlq", "purge"): ["--all", "--dry-run"],
     ("projections", "rebuild"): ["--yes"],
     ("trace",): ["corr-1"],
+    ("top",): ["--iterations", "2", "--refresh", "0.1"],  # it runs until Ctrl-C otherwise
 }
 # Not run here: they start services of their own (tested elsewhere).
 STARTS_SERVICES = {("demo",), ("dev",)}
