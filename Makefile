@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench bench-broker clean
+.PHONY: demo test test-fast lint bench bench-broker bench-retention clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 ## Adapter vs raw pulsar-client throughput on each broker.
 bench-broker: $(STAMP)
 	$(BIN)/python -m bench.broker
+
+## Storage and latency under sustained load, retention on against off (bench/README.md).
+bench-retention: $(STAMP)
+	$(BIN)/python -m bench.retention
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -145,7 +145,11 @@ def build(
         # The outbox's owner keeps it (and the command log) bounded.
         runtime.retention = RetentionPurger(
             SqlRetentionStore(engine),
-            Retention(outbox=settings.outbox_retention, command_log=settings.command_log_retention),
+            Retention(
+                outbox=settings.outbox_retention,
+                command_log=settings.command_log_retention,
+                interval=settings.retention_interval.total_seconds(),
+            ),
             on_purged=(lambda rows: metrics.purged(rows.outbox, rows.command_log))
             if metrics is not None
             else None,

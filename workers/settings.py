@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     # redelivery or redrive can take.
     outbox_retention: Duration = timedelta(days=7)
     command_log_retention: Duration = timedelta(days=30)
+    # How often the relay's purger looks for rows past their retention, once caught up.
+    retention_interval: Duration = timedelta(seconds=60)
     notification_sender: Literal["log", "smtp"] = "log"
     notification_file: Path | None = None
     smtp_host: str = "localhost"
@@ -116,6 +118,14 @@ class Settings(BaseSettings):
             return value
         field = getattr(info, "field_name", "")
         return value.strip().upper() if field == "log_level" else value.strip().lower()
+
+    @field_validator("retention_interval")
+    @classmethod
+    def _positive_interval(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            msg = "expected a duration above zero, such as 60s or 5m"
+            raise ValueError(msg)
+        return value
 
     @field_validator("pulsar_url")
     @classmethod
