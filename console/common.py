@@ -47,7 +47,17 @@ _USER_ERRORS = (
 
 
 # Settings whose value may be shown back in an error (never a URL or a credential).
-_SHOWN = ("flavor", "sender", "level", "concurrency", "batch_size", "port", "retention", "v1")
+_SHOWN = (
+    "flavor",
+    "sender",
+    "level",
+    "format",
+    "concurrency",
+    "batch_size",
+    "port",
+    "retention",
+    "v1",
+)
 
 
 def settings() -> Settings:
@@ -107,6 +117,8 @@ def _database_error(cause: BaseException) -> str:
         text = f"did not answer within {CONNECT_TIMEOUT:g}s; is it running and reachable?"
     else:
         text = (str(cause).splitlines() or [type(cause).__name__])[0]
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
+            text += " (not migrated? run: alpes db upgrade)"
     if not _database:
         return f"database: {text} (ALPES_DATABASE_URL)"
     url, variable = _database[0]
@@ -117,7 +129,11 @@ def _database_error(cause: BaseException) -> str:
 
 def run(coroutine: Coroutine[Any, Any, T], *, worker: bool = False) -> T:
     """Run an async command; known failures end in one clear line and a non-zero exit."""
-    quiet_logs(worker=worker)
+    try:
+        quiet_logs(worker=worker)
+    except BaseException:
+        coroutine.close()  # never started: no "never awaited" warning under the error
+        raise
     try:
         return asyncio.run(coroutine)
     except exc.SQLAlchemyError as error:
@@ -149,7 +165,7 @@ def quiet_logs(*, worker: bool = False) -> None:
     try:
         logs.configure(level, os.environ.get("ALPES_LOG_FORMAT", "text"))
     except ValueError as error:
-        fail(str(error))
+        fail(str(error), USAGE)
     client = logging.getLogger("pulsar.client")
     if level < logging.WARNING:
         client.setLevel(level)

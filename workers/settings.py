@@ -111,7 +111,9 @@ class Settings(BaseSettings):
     # Seconds between a worker process's heartbeats (`alpes status` lists recent ones).
     heartbeat_interval: Annotated[float, Field(gt=0)] = 5.0
 
-    @field_validator("log_level", "pulsar_flavor", "notification_sender", mode="before")
+    @field_validator(
+        "log_level", "log_format", "pulsar_flavor", "notification_sender", mode="before"
+    )
     @classmethod
     def _case(cls, value: object, info: object) -> object:
         if not isinstance(value, str):

@@ -295,7 +295,11 @@ async def test_readiness_follows_the_database_and_the_broker(
 @pytest.mark.parametrize(
     ("variable", "value", "named"),
     [
-        ("ALPES_LOG_FORMAT", "xml", "ALPES_LOG_FORMAT is 'xml'; expected text or json"),
+        (
+            "ALPES_LOG_FORMAT",
+            "xml",
+            "ALPES_LOG_FORMAT: Input should be 'text' or 'json', got 'xml'",
+        ),
         ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER is 'zipkin'; expected otlp"),
         ("ALPES_METRICS_PORT", "70000", "ALPES_METRICS_PORT"),
     ],
