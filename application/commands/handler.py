@@ -54,6 +54,10 @@ class Outcome:
 class _AlreadyApplied(Exception):
     """The campaign already exists with exactly this creation data."""
 
+    def __init__(self, creation: CommandRecord) -> None:
+        super().__init__(creation.command_id)
+        self.creation = creation
+
 
 async def handle_command(
     command: CommandEnvelope | IncomingCommand,
@@ -88,8 +92,24 @@ async def apply_in(
             return await _reject(uow, incoming, rejection, renderer)
         try:
             campana = await _apply(uow, incoming, incoming.command)
-        except _AlreadyApplied:
-            return Outcome("duplicate", incoming.command_id)
+        except _AlreadyApplied as repeat:
+            # A create sent again under a new command id: nothing new happens, but the new
+            # id gets its outcome too (the original creation's), so that whoever waits on
+            # it is answered, and a resend of it is a plain duplicate.
+            events = repeat.creation.event_ids
+            uow.commands.add(
+                CommandRecord(
+                    command_id=incoming.command_id,
+                    command_type=incoming.command_type,
+                    campana_id=incoming.command.campana_id,
+                    fingerprint=incoming.fingerprint,
+                    status="applied",
+                    event_ids=events,
+                    correlation_id=incoming.correlation_id,
+                )
+            )
+            await uow.commit()
+            return Outcome("duplicate", incoming.command_id, events)
         except DomainError as error:
             rejection = Rejection(str(error.code), incoming.field(error.field), error.message)
             return await _reject(uow, incoming, rejection, renderer)
@@ -134,7 +154,7 @@ async def _apply(uow: UnitOfWork, incoming: IncomingCommand, command: Comando) -
         if campana is not None:
             creation = await uow.commands.creation_of(command.campana_id)
             if creation is not None and creation.fingerprint == incoming.fingerprint:
-                raise _AlreadyApplied
+                raise _AlreadyApplied(creation)
             _check_version(incoming, campana)
             field = incoming.field("id")
             raise Rejection(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.batch import SqlCommandStore
+from adapters.database.command_status import command_status
 from adapters.database.engine import create_engine
 from adapters.database.migrate import upgrade
 from adapters.database.schema import command_log, outbox
@@ -82,6 +83,29 @@ async def test_a_redelivered_command_without_command_id_is_applied_once(
     # Two messages (two derived ids) with the same creation data: one campaign, one event
     # (published on v2 and on v1).
     assert events == 2
+
+
+async def test_a_create_sent_again_under_a_new_id_gets_the_first_ones_outcome(
+    engine: AsyncEngine,
+) -> None:
+    broker = PulsarBroker()
+    worker.register(broker, BatchingProcessor(SqlCommandStore(engine)), concurrency=1)
+    body = example("crear-campana", 2)
+    async with TestPulsarBroker(broker) as br:
+        for command_id in ("first", "again", "again"):
+            headers = {"command_id": command_id, "command_type": "crear-campana"}
+            await br.publish(body, COMMANDS_V2, key="c-12345", headers=headers)
+    async with engine.connect() as c:
+        events = (await c.execute(select(func.count()).select_from(outbox))).scalar_one()
+        rows = await c.execute(select(command_log.c.command_id, command_log.c.status))
+        statuses = dict(rows.all())
+    assert events == 2  # one event, on v2 and v1: nothing new for the repeat
+    # Whoever waits on "again" is answered: the campaign exists as asked.
+    assert statuses == {"first": "applied", "again": "applied"}
+    first = await command_status(engine, "first")
+    again = await command_status(engine, "again")
+    assert first is not None and again is not None
+    assert again.event_ids == first.event_ids != ()
 
 
 async def test_the_v2_stream_settles_each_command_by_its_outcome(engine: AsyncEngine) -> None:
