@@ -10,6 +10,7 @@ view, and exits 0 when everything came out as expected.
 import asyncio
 import json
 import tempfile
+import uuid
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -81,8 +82,12 @@ async def _demo(settings: Settings, folder: Path) -> None:
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         outcomes = []
+        # One correlation id for the whole story, so that `alpes trace` can follow it.
+        correlation_id = f"demo-{uuid.uuid4().hex[:8]}"
         for command_type, body, contract in SCRIPT:
-            sent = await send_command(runtime.broker, command_type, body, contract=contract)
+            sent = await send_command(
+                runtime.broker, command_type, body, contract=contract, correlation_id=correlation_id
+            )
             record = await wait_for_outcome(engine, sent.command_id, timeout=30)
             if record is None:
                 fail(f"{command_type}: no outcome within 30s")
@@ -104,4 +109,8 @@ async def _demo(settings: Settings, folder: Path) -> None:
     typer.echo(
         f"\nok: {len(SCRIPT)} commands, {expected_version} applied, "
         f"{outcomes.count('rejected')} rejected, {len(seen)} events; files in {folder}"
+    )
+    typer.echo(
+        f"follow them: ALPES_DATABASE_URL={settings.database_url} alpes trace {correlation_id} "
+        "--no-dlq"
     )

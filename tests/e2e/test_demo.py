@@ -1,6 +1,7 @@
 """The quick start's `alpes demo` and the AsyncAPI document, run as a user runs them."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -36,10 +37,31 @@ def test_alpes_demo_runs_the_seed_campaign_through_the_service_and_exits_zero(
     view = json.loads(out[out.index("{") : out.rindex("}") + 1])
     assert (view["id"], view["estado"], view["version"]) == ("c-12345", "active", 6)
     assert view["monto"] == "18000.00"
-    assert out.rstrip().splitlines()[-1].startswith("ok: 7 commands, 6 applied, 1 rejected")
+    ok, follow = out.rstrip().splitlines()[-2:]
+    assert ok.startswith("ok: 7 commands, 6 applied, 1 rejected")
     notifications = (tmp_path / "notifications.jsonl").read_text().splitlines()
     assert len(notifications) == 7
     assert "Traceback" not in result.stderr
+
+    # The last line is a command an operator can paste: it traces the whole story.
+    setting, command, *arguments = follow.removeprefix("follow them: ").split()
+    assert (command, arguments[0]) == ("alpes", "trace")
+    variable, url = setting.split("=", 1)
+    traced = subprocess.run(
+        [*alpes(), *arguments, "--json"],
+        env=dict(os.environ) | {variable: url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert traced.returncode == 0, traced.stderr
+    trace = json.loads(traced.stdout)
+    statuses = [c["status"] for c in trace["commands"]]
+    assert statuses == ["applied"] * 6 + ["rejected"]
+    caused = [event["event_type"] for command in trace["commands"] for event in command["events"]]
+    assert caused[0] == "campana-creada" and caused[-1] == "comando-rechazado"
+    assert len(caused) == 7
 
 
 def test_faststream_docs_gen_writes_the_asyncapi_document_of_the_service(
