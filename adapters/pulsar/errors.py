@@ -18,13 +18,27 @@ class PublishError(PulsarAdapterError):
 
 
 class BrokerUnavailableError(PulsarAdapterError, ConnectionError):
-    def __init__(self, url: str, timeout: float, cause: BaseException | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float,
+        cause: BaseException | None = None,
+        *,
+        refused: bool = False,
+    ) -> None:
         text = str(cause).strip() if cause is not None else ""
         detail = f": {text}" if text else ""
-        super().__init__(
-            f"Pulsar broker at {url} did not answer within {timeout:g}s{detail}. "
-            "Is it running and reachable (ALPES_PULSAR_URL)?"
-        )
+        if refused:  # the host answered: nothing listens on that port
+            message = (
+                f"Pulsar broker at {url} refused the connection (nothing listens there). "
+                "Is it running, and is ALPES_PULSAR_URL right?"
+            )
+        else:
+            message = (
+                f"Pulsar broker at {url} did not answer within {timeout:g}s{detail}. "
+                "Is it running and reachable (ALPES_PULSAR_URL)?"
+            )
+        super().__init__(message)
         self.url = url
 
 

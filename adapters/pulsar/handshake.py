@@ -28,9 +28,13 @@ _SERVER_ERRORS = {  # ServerError, the ones a connection can meet
 }
 
 
+_NOT_LISTENING = "nothing listens"
+
+
 async def refusal(url: str, security: PulsarSecurity, timeout: float = 5.0) -> str | None:
-    """Why the broker at ``url`` refuses this client; None if it accepts it (or does not
-    answer, which is not a refusal)."""
+    """Why the broker at ``url`` refuses this client (``_NOT_LISTENING`` when its host
+    refuses the TCP connection); None if it accepts it (or does not answer, which is not
+    a refusal)."""
     parts = urlsplit(url)
     host, port = parts.hostname or "localhost", parts.port or 6650
     context = _tls_context(security) if parts.scheme == "pulsar+ssl" or security.use_ssl else None
@@ -50,6 +54,8 @@ async def refusal(url: str, security: PulsarSecurity, timeout: float = 5.0) -> s
         return f"TLS: the broker's certificate was not accepted ({error.verify_message})"
     except ssl.SSLError as error:
         return f"TLS: {error.reason or error}"
+    except ConnectionRefusedError:
+        return _NOT_LISTENING
     except (OSError, TimeoutError, asyncio.IncompleteReadError, struct.error):
         return None
     return _answer(frame)
@@ -61,7 +67,10 @@ async def connect_failure(
     """The error to raise when a client could not reach the broker at ``url`` within
     ``timeout`` seconds: the broker's refusal of this client (a token or certificate
     it does not accept), else BrokerUnavailableError."""
-    if reason := await refusal(url, security, min(timeout, 5.0)):
+    reason = await refusal(url, security, min(timeout, 5.0))
+    if reason == _NOT_LISTENING:
+        return BrokerUnavailableError(url, timeout, error, refused=True)
+    if reason:
         return ConnectionRefusedByBrokerError(url, security.describe(), reason)
     return BrokerUnavailableError(url, timeout, error)
 

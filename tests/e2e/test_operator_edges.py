@@ -71,6 +71,24 @@ def test_a_broker_that_never_answers_is_one_line_within_its_timeout(
     assert took < 20, took  # 10 s connect timeout, plus starting Python
 
 
+def test_a_broker_port_nothing_listens_on_is_named_as_such(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port just free: connections to it are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result, _ = run(
+        tmp_path,
+        "campaign",
+        "activate",
+        "c-1",
+        ALPES_PULSAR_URL=f"pulsar://127.0.0.1:{port}",
+        ALPES_PULSAR_FLAVOR="apache",
+    )
+    assert result.returncode == 1
+    line = one_line(result)
+    assert f"127.0.0.1:{port} refused the connection" in line and "ALPES_PULSAR_URL" in line
+    assert "did not answer" not in line
+
+
 def test_a_database_that_never_answers_is_one_line_within_its_timeout(
     tmp_path: Path, silent_port: int
 ) -> None:
