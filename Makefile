@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench bench-broker bench-retention clean
+.PHONY: demo test test-fast lint bench bench-observed bench-broker bench-retention clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(STAMP)
 ## The service's throughput and latency against the baselines (docs/benchmarks.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline
+
+## The same, plus a v2 run per repeat with metrics and tracing on, against the plain one.
+bench-observed: $(STAMP)
+	$(BIN)/python -m bench.pipeline --observed
 
 ## Adapter vs raw pulsar-client throughput on each broker.
 bench-broker: $(STAMP)

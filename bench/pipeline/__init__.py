@@ -7,6 +7,7 @@ Run from the repository root (``make bench``)::
     python -m bench.pipeline --config lite-sqlite --repeats 1
     python -m bench.pipeline --config lite-sqlite --soak-seconds 300
     python -m bench.pipeline --config lite-sqlite --profile   # py-spy profile of the workers
+    python -m bench.pipeline --observed     # + v2 with metrics and tracing on (make bench-observed)
 
 Configurations: ``lite-sqlite`` (pulsar-lite + SQLite, the embedded default) and
 ``apache-pg`` (Apache Pulsar standalone + PostgreSQL, both private: free ports,
@@ -30,7 +31,12 @@ For each configuration and repeat:
   command_log row per command) inserted again into a fresh database with SQLAlchemy Core
   executemany, 500 commands per transaction. Unit: commands (row triples) per second.
 * ``worker_rss_mb``: peak RSS (VmHWM) of the commands worker, read before it stops.
+* ``pipeline_v2_observed_cmd_s`` (``--observed``): the v2 run again with the workers'
+  metrics (ALPES_METRICS_PORT=0) and traces on (OTLP/HTTP to a sink in the bench, every
+  command sampled), its ratio to the plain v2 run and both runs' CPU per command; the run
+  fails unless spans arrived and the commands worker's /metrics counted every command.
 
-The pipeline and the naive run alternate (P N, N P, ...); figures are medians. The last
-lines of the output are one JSON object per configuration; nothing is printed after them.
+The runs of a repeat alternate (P V2 [O] N, N [O] V2 P, ...); figures are medians. The
+last lines of the output are one JSON object per configuration; nothing is printed after
+them.
 """

@@ -8,6 +8,7 @@ import time
 from bench.common import say
 
 from .baselines import run_naive, run_raw_consume
+from .observed import sampler
 from .options import CONFIGS, Options
 from .profile import run_profile
 from .results import ConfigResult
@@ -31,19 +32,20 @@ async def bench_config(name: str, opts: Options) -> ConfigResult:
         say(result.notes[-1])
         return result
     started = time.monotonic()
+    result.sampler = sampler(opts.worker_env) if opts.observed else ""
     try:
         await database.start()
         for repeat in range(opts.repeats):
             broker.fresh()
-            # The baselines and the v2 run alternate around the v1 run, so no phase
-            # always gets the quieter (or busier) moment of the repeat.
-            phases = ["pipeline", "pipeline-v2", "naive"]
-            order = phases if repeat % 2 == 0 else phases[::-1]
-            for phase in order:
+            for phase in phase_order(repeat, opts.observed):
                 if phase == "pipeline":
                     await run_pipeline(broker, database, opts, result, repeat)
                 elif phase == "pipeline-v2":
                     await run_pipeline(broker, database, opts, result, repeat, contract=2)
+                elif phase == "pipeline-v2-observed":
+                    await run_pipeline(
+                        broker, database, opts, result, repeat, contract=2, observed=True
+                    )
                 else:
                     await run_naive(broker, database, opts, result, repeat)
             await run_raw_consume(broker, opts, result, repeat)
@@ -60,3 +62,11 @@ async def bench_config(name: str, opts: Options) -> ConfigResult:
         database.close()
     say(f"  ({name} done in {time.monotonic() - started:.0f} s)")
     return result
+
+
+def phase_order(repeat: int, observed: bool) -> list[str]:
+    """The runs of a repeat. The baselines and the v2 runs alternate around the v1 run,
+    so no phase always gets the quieter (or busier) moment of the repeat; the plain and
+    the observed v2 runs are neighbours, each first every other repeat."""
+    phases = ["pipeline", "pipeline-v2", *(["pipeline-v2-observed"] if observed else []), "naive"]
+    return phases if repeat % 2 == 0 else phases[::-1]

@@ -25,6 +25,7 @@ class Options:
     apache_start_timeout: float
     worker_env: dict[str, str]
     logs: Path
+    observed: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, logs: Path) -> Options:
@@ -44,6 +45,7 @@ class Options:
             apache_start_timeout=args.apache_start_timeout,
             worker_env=dict(item.split("=", 1) for item in args.worker_env),
             logs=logs,
+            observed=args.observed,
         )
 
 
@@ -80,6 +82,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra environment for the workers, e.g. ALPES_COMMAND_CONCURRENCY=512, "
         "ALPES_METRICS_PORT=0 (metrics on any free port), OTEL_TRACES_EXPORTER=console "
         "(traces; the workers' stdout goes nowhere)",
+    )
+    p.add_argument(
+        "--observed",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="one more v2 run per repeat with metrics (ALPES_METRICS_PORT=0) and traces "
+        "(OTLP/HTTP to a local sink) on, against the plain v2 run",
     )
     args = p.parse_args(argv)
     for name in ("commands", "naive_commands", "repeats"):

@@ -22,6 +22,7 @@ def report(result: ConfigResult) -> list[str]:
     v2_runs = j["pipeline_v2_runs_cmd_s"]
     row("pipeline_v2_cmd_s", j["pipeline_v2_cmd_s"], f"v2 stream; runs {v2_runs}")
     row("  ratio v2 / v1", j["ratio_v2_vs_v1"])
+    out += observed_rows(j)
     row("  polled cross-check (cmd/s)", j["pipeline_wall_cmd_s"])
     row("  average batch (commands)", j["average_batch"])
     row(
@@ -76,6 +77,38 @@ def report(result: ConfigResult) -> list[str]:
         out.append(f"  note: the code changed between runs: {j['code']}")
     out += [f"  {note}" for note in result.notes]
     return out
+
+
+def observed_rows(j: dict[str, Any]) -> list[str]:
+    """The observed v2 run against the plain one (none when --observed was off): medians,
+    their ratio, CPU per command side by side, what the telemetry delivered."""
+    if not j["pipeline_v2_observed_runs_cmd_s"]:
+        return []
+    plain, seen = j["cpu_us_per_cmd_v2"], j["cpu_us_per_cmd_v2_observed"]
+    o = j["observed"]
+    spans = [r["spans"] for r in o["runs"]]
+    counted = [r["metrics_commands_total"] for r in o["runs"]]
+    rate, ratio = j["pipeline_v2_observed_cmd_s"], j["ratio_observed_vs_v2"]
+    out = [
+        f"  {'pipeline_v2_observed_cmd_s':<34} {'-' if rate is None else f'{rate:,.1f}':>10}"
+        f"   metrics + traces on; runs {j['pipeline_v2_observed_runs_cmd_s']}",
+        f"  {'  ratio observed / plain v2':<34} {'-' if ratio is None else f'{ratio:.2f}':>10}"
+        f"   of the medians; median of the per-repeat ratios {j['ratio_observed_vs_v2_paired']}",
+        "  CPU us/cmd, plain v2 -> observed:  " + cpu_pairs(plain, seen),
+    ]
+    out.append(
+        f"  telemetry: {o['traces']}, sampler {o['sampler']}; spans per run {spans}; "
+        f"/metrics alpes_commands_total per run {[round(c) for c in counted]}"
+    )
+    return out
+
+
+def cpu_pairs(plain: dict[str, float], observed: dict[str, float]) -> str:
+    """``name a -> b`` for the workers and the machine, CPU us per command."""
+    names = ("commands worker", "relay", "workers", "bench", "machine")
+    return ", ".join(
+        f"{name} {plain.get(name, 0):,.0f} -> {observed.get(name, 0):,.0f}" for name in names
+    )
 
 
 def git_state() -> str:

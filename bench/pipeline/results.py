@@ -7,6 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from .observed import Observation
 from .probes import cpu_wait_pct, other_load
 from .stats import percentile, slope_per_minute
 
@@ -21,6 +22,7 @@ class PipelineRun:
     code: str = ""
     worker_hwm_mb: float = 0.0
     relay_hwm_mb: float = 0.0
+    observation: Observation | None = None  # the observed runs' telemetry
 
 
 @dataclass
@@ -85,6 +87,8 @@ class ConfigResult:
     naive_commands: int
     pipeline: list[PipelineRun] = field(default_factory=list)
     pipeline_v2: list[PipelineRun] = field(default_factory=list)
+    pipeline_v2_observed: list[PipelineRun] = field(default_factory=list)
+    sampler: str = ""  # the observed runs' trace sampler
     latency: list[LatencyRun] = field(default_factory=list)
     naive: list[float] = field(default_factory=list)
     raw_consume: list[float] = field(default_factory=list)
@@ -128,6 +132,7 @@ class ConfigResult:
 
         pipeline = med([r.rate for r in self.pipeline])
         pipeline_v2 = med([r.rate for r in self.pipeline_v2])
+        observed = med([r.rate for r in self.pipeline_v2_observed])
         naive = med(self.naive)
         lat = self.latency
         out: dict[str, Any] = {
@@ -155,6 +160,16 @@ class ConfigResult:
             else None,
             "pipeline_runs_cmd_s": [round(r.rate, 1) for r in self.pipeline],
             "pipeline_v2_runs_cmd_s": [round(r.rate, 1) for r in self.pipeline_v2],
+            "pipeline_v2_observed_cmd_s": observed,
+            "ratio_observed_vs_v2": ratio(observed, pipeline_v2),
+            "ratio_observed_vs_v2_paired": paired_ratio(
+                [r.rate for r in self.pipeline_v2_observed], [r.rate for r in self.pipeline_v2]
+            ),
+            "pipeline_v2_observed_runs_cmd_s": [
+                round(r.rate, 1) for r in self.pipeline_v2_observed
+            ],
+            "cpu_us_per_cmd_v2": median_cpu_us(self.pipeline_v2, self.commands),
+            "cpu_us_per_cmd_v2_observed": median_cpu_us(self.pipeline_v2_observed, self.commands),
             "code": sorted({r.code for r in self.pipeline}),
             "pipeline_wall_cmd_s": med([r.wall_rate for r in self.pipeline]),
             "average_batch": med([self.commands / r.batches for r in self.pipeline if r.batches]),
@@ -178,6 +193,47 @@ class ConfigResult:
             if self.pipeline
             else {},
         }
+        if self.pipeline_v2_observed:
+            out["observed"] = {
+                "metrics": "ALPES_METRICS_PORT=0 (both workers)",
+                "traces": "OTLP http/protobuf to a local sink",
+                "sampler": self.sampler,
+                "runs": [
+                    r.observation.as_json() for r in self.pipeline_v2_observed if r.observation
+                ],
+            }
         if self.soak is not None:
             out["soak"] = self.soak.as_json()
         return out
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    """a / b to two decimals; None when either is missing (or b is 0)."""
+    return round(a / b, 2) if a and b else None
+
+
+def paired_ratio(a: list[float], b: list[float]) -> float | None:
+    """The median of a[i] / b[i]: runs of the same repeat, neighbours in time, so a
+    load that comes and goes on the machine weighs less than in the ratio of medians."""
+    pairs = [x / y for x, y in zip(a, b, strict=False) if y]
+    return round(statistics.median(pairs), 2) if pairs else None
+
+
+# The processes whose CPU the observed and plain v2 runs are compared on.
+CPU_COLUMNS = ("commands worker", "relay", "broker", "database", "bench")
+
+
+def median_cpu_us(runs: list[PipelineRun], commands: int) -> dict[str, float]:
+    """Median CPU microseconds per command of each process over ``runs``, their sum for
+    the two workers, and the whole machine's (all cores); empty without runs."""
+    if not runs:
+        return {}
+
+    def med(values: list[float]) -> float:
+        return round(statistics.median(values) / commands * 1e6, 1)
+
+    procs = [r.cpu["processes"] for r in runs]
+    out = {name: med([p.get(name, 0.0) for p in procs]) for name in CPU_COLUMNS}
+    out["workers"] = med([p.get("commands worker", 0.0) + p.get("relay", 0.0) for p in procs])
+    out["machine"] = med([r.cpu["machine_s"] for r in runs])
+    return out

@@ -16,15 +16,28 @@ from .database import progress
 from .options import Options
 from .servers import BrokerServer, DatabaseServer
 
+SAMPLER = "OTEL_TRACES_SAMPLER"
+
 
 class Workers:
     """The commands worker and the relay, as separate ``alpes worker run`` processes with
-    every setting at its default but ``--worker-env``'s."""
+    every setting at its default but ``--worker-env``'s (and ``extra_env``'s, on top)."""
 
-    def __init__(self, broker: BrokerServer, database_url: str, opts: Options, label: str) -> None:
+    def __init__(
+        self,
+        broker: BrokerServer,
+        database_url: str,
+        opts: Options,
+        label: str,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         unused = str(Path(tempfile.gettempdir()) / "alpes-bench-unused")
         env = worker_env(broker.url, broker.kind, database_url, "WARNING", ALPES_DATA_DIR=unused)
-        env |= opts.worker_env
+        # OTEL_* variables of the shell would turn tracing on in every run, the plain ones
+        # too: only --worker-env and the observed run set them. OTEL_TRACES_SAMPLER is
+        # kept, so that a sampler can be tried (the observed run reports it).
+        env = {k: v for k, v in env.items() if k == SAMPLER or not k.startswith("OTEL_")}
+        env |= opts.worker_env | (extra_env or {})
         self.commands = Worker("commands", env, opts.logs / f"{label}-commands.log", ROOT).start()
         self.relay = Worker("relay", env, opts.logs / f"{label}-relay.log", ROOT).start()
 
