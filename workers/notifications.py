@@ -27,7 +27,7 @@ from adapters.pulsar import (
     raw_body,
 )
 from adapters.telemetry.metrics import ServiceMetrics, event_label
-from adapters.telemetry.tracing import SpanKind, Tracing, end
+from adapters.telemetry.tracing import Tracing
 from application.notifications import (
     NotificationSender,
     RecentIds,
@@ -85,26 +85,16 @@ def _handler(
         if tracing is None:
             sent = await deliver(body, name, message)
         else:
-            span = tracing.start(
+            sent = await tracing.consume(
                 f"notify {event_label(name)}",
                 message.headers,
-                kind=SpanKind.CONSUMER,
+                lambda: deliver(body, name, message),
+                topic=topic,
+                subscription=subscription,
+                event_id=str(message.headers.get(p.EVENT_ID) or ""),
                 received=message.delivery.received_at,
-                attributes={
-                    "messaging.system": "pulsar",
-                    "messaging.operation.type": "process",
-                    "messaging.destination.name": topic,
-                    "messaging.consumer.group.name": subscription,
-                    "alpes.event_id": str(message.headers.get(p.EVENT_ID) or ""),
-                },
+                outcome="alpes.sent",
             )
-            try:
-                sent = await deliver(body, name, message)
-            except BaseException as error:
-                end(span, error.__cause__ or error)
-                raise
-            span.set_attribute("alpes.sent", sent)
-            end(span)
         if sent and metrics is not None:
             metrics.notified(name)
 

@@ -28,7 +28,7 @@ from adapters.pulsar import (
     raw_body,
 )
 from adapters.telemetry.metrics import ServiceMetrics, event_label
-from adapters.telemetry.tracing import SpanKind, Tracing, end
+from adapters.telemetry.tracing import Tracing
 from application.ports import ViewStore
 from application.projection import (
     ApplyResult,
@@ -101,26 +101,16 @@ def _handler(
         if tracing is None:
             result = await apply(body, name, message.headers)
         else:
-            span = tracing.start(
+            result = await tracing.consume(
                 f"project {event_label(name)}",
                 message.headers,
-                kind=SpanKind.CONSUMER,
+                lambda: apply(body, name, message.headers),
+                topic=EVENTS_V2,
+                subscription=subscription,
+                event_id=str(message.headers.get(p.EVENT_ID) or ""),
                 received=message.delivery.received_at,
-                attributes={
-                    "messaging.system": "pulsar",
-                    "messaging.operation.type": "process",
-                    "messaging.destination.name": EVENTS_V2,
-                    "messaging.consumer.group.name": subscription,
-                    "alpes.event_id": str(message.headers.get(p.EVENT_ID) or ""),
-                },
+                outcome="alpes.result",
             )
-            try:
-                result = await apply(body, name, message.headers)
-            except BaseException as error:
-                end(span, error.__cause__ or error)
-                raise
-            span.set_attribute("alpes.result", str(result))
-            end(span)
         if metrics is not None:
             lag = None
             if result is not ApplyResult.DUPLICATE:

@@ -12,7 +12,8 @@ OTEL_RESOURCE_ATTRIBUTES the resource, as the OpenTelemetry specification define
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -35,6 +36,8 @@ ENABLING = (
 EXPORTERS = ("otlp", "console", "none")
 
 __all__ = ("TRACEPARENT", "TRACESTATE", "SpanKind", "Tracing", "end", "trace_ids")
+
+T = TypeVar("T")
 
 
 class Tracing:
@@ -95,6 +98,42 @@ class Tracing:
         return self.tracer.start_span(
             name, context=parent, kind=kind, attributes=attributes, start_time=start_time
         )
+
+    async def consume(
+        self,
+        name: str,
+        properties: Mapping[str, str],
+        work: Callable[[], Awaitable[T]],
+        *,
+        topic: str,
+        subscription: str,
+        event_id: str,
+        received: float | None,
+        outcome: str,
+    ) -> T:
+        """``work`` on one consumed event, in a consumer span parented by the event's
+        trace context; what it returns is recorded as the span's ``outcome`` attribute."""
+        span = self.start(
+            name,
+            properties,
+            kind=SpanKind.CONSUMER,
+            received=received,
+            attributes={
+                "messaging.system": "pulsar",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": topic,
+                "messaging.consumer.group.name": subscription,
+                "alpes.event_id": event_id,
+            },
+        )
+        try:
+            result = await work()
+        except BaseException as error:
+            end(span, error.__cause__ or error)
+            raise
+        span.set_attribute(outcome, result if isinstance(result, bool | int) else str(result))
+        end(span)
+        return result
 
     def context_of(self, span: trace.Span) -> dict[str, str]:
         """``traceparent`` (and ``tracestate``, if any) naming ``span`` as the parent."""

@@ -135,6 +135,8 @@ async def workers(
         )
         for role in ("commands", "relay", "projector", "notifications")
     }
+    for worker in started.values():  # a SIGTERM before it is up would kill it outright
+        await asyncio.to_thread(worker.wait_ready)
     try:
         yield started
     finally:
