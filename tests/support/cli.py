@@ -48,16 +48,20 @@ def running_dev(folder: Path, env: Mapping[str, str] | None = None) -> Iterator[
     )
     url_file = folder / "pulsar-lite" / "url"
     deadline = time.monotonic() + 60
-    while not (url_file.exists() and (folder / "alpes.db").exists()):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "alpes dev did not start"
-        time.sleep(0.1)
-    time.sleep(1)  # the workers subscribe right after the URL is written
-    yield folder
-    process.send_signal(signal.SIGTERM)
+    # try/finally: the process is stopped however the generator ends, also by close()
+    # (which resumes it with GeneratorExit, not past its yield) or a failed start.
     try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
+        while not (url_file.exists() and (folder / "alpes.db").exists()):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "alpes dev did not start"
+            time.sleep(0.1)
+        time.sleep(1)  # the workers subscribe right after the URL is written
+        yield folder
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
     assert process.returncode == 0, process.communicate()
