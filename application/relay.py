@@ -33,12 +33,14 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         idle_interval: float = 0.01,
+        max_idle_interval: float = 0.05,
         lease_ttl: float = 10.0,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._batch_size = batch_size
         self._idle_interval = idle_interval
+        self._max_idle_interval = max(max_idle_interval, idle_interval)
         self._lease_ttl = lease_ttl
         self.owner = f"relay-{uuid.uuid4().hex[:12]}"
         self.published = 0
@@ -47,6 +49,10 @@ class OutboxRelay:
         backoff = 0.1
         loop = asyncio.get_running_loop()
         renew_at = 0.0  # the lease is renewed every third of its TTL, not every cycle
+        # An empty outbox is polled every 10 ms at first, then less often, up to every
+        # 50 ms: an idle relay made 100 queries a second (a tenth of a core on SQLite);
+        # any row found brings the 10 ms back, so a busy outbox is never read slower.
+        idle = self._idle_interval
         while not stop.is_set():
             try:
                 if loop.time() >= renew_at:
@@ -57,7 +63,10 @@ class OutboxRelay:
                 sent = await self.relay_once()
                 backoff = 0.1
                 if sent == 0:
-                    await _wait(stop, self._idle_interval)
+                    await _wait(stop, idle)
+                    idle = min(idle * 2, self._max_idle_interval)
+                else:
+                    idle = self._idle_interval
             except Exception as error:
                 renew_at = 0.0  # after an outage, make sure the lease is still ours
                 log.warning("relay: %s; retrying in %.1fs", error, backoff)
