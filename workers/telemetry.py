@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.database.activity import outbox_backlog
 from adapters.database.migrate import head_revision, revision_of
-from adapters.database.outbox_store import pending_status
 from adapters.pulsar import PulsarBroker
 from adapters.telemetry.endpoint import Check, OpsEndpoint
 from adapters.telemetry.metrics import ServiceMetrics
@@ -55,7 +55,8 @@ class Telemetry:
         async def render() -> bytes:
             if outbox:
                 try:
-                    metrics.outbox(*await pending_status(engine))
+                    backlog = await outbox_backlog(engine)
+                    metrics.outbox(backlog.pending, backlog.oldest_pending_at)
                 except Exception:  # the database is away: the gauges keep their last value
                     pass
             return metrics.render()

@@ -5,7 +5,7 @@ and a lease so that only one relay publishes at a time (order per campaign)
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -42,37 +42,6 @@ async def mark_published(engine: AsyncEngine, seqs: list[int]) -> None:
     marked = update(outbox).values(published_at=datetime.now(UTC))
     async with engine.begin() as connection:
         await connection.execute(where_one_of(marked, outbox.c.seq, seqs, engine.dialect.name))
-
-
-async def count_pending(engine: AsyncEngine) -> int:
-    async with engine.connect() as connection:
-        query = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-        return int((await connection.execute(query)).scalar_one())
-
-
-async def pending_status(engine: AsyncEngine) -> tuple[int, datetime | None]:
-    """How many rows wait to be published, and when the oldest of them was written."""
-    pending = outbox.c.published_at.is_(None)
-    async with engine.connect() as connection:
-        query = select(func.count()).select_from(outbox).where(pending)
-        count = (await connection.execute(query)).scalar_one()
-        oldest = (
-            await connection.execute(
-                select(outbox.c.created_at).where(pending).order_by(outbox.c.seq).limit(1)
-            )
-        ).scalar_one_or_none()
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)  # SQLite keeps no zone: the rows are UTC
-    return int(count), oldest
-
-
-async def purge_published(engine: AsyncEngine, older_than: timedelta) -> int:
-    cutoff = datetime.now(UTC) - older_than
-    async with engine.begin() as connection:
-        result = await connection.execute(
-            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < cutoff)
-        )
-    return int(result.rowcount)
 
 
 async def hold_lease(engine: AsyncEngine, name: str, owner: str, ttl: float) -> bool:
