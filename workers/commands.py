@@ -15,6 +15,7 @@ reason would fail again: it is dead-lettered at once with the error, which is it
 
 import logging
 import math
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -136,6 +137,25 @@ def envelope_of(
     )
 
 
+# W3C trace context: version-traceid-parentid-flags, lower-case hex; tracestate at most
+# 512 characters. A value that does not fit is ignored, as the specification says.
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+_TRACESTATE_MAX = 512
+
+
+def carried_trace(properties: Mapping[str, str]) -> dict[str, str] | None:
+    """The producer's trace context, for a service that does not trace itself: its events
+    carry it on as it came, so the producer's trace reaches the event's consumers."""
+    parent = properties.get(p.TRACEPARENT)
+    if not parent or not _TRACEPARENT.fullmatch(parent):
+        return None
+    carried = {p.TRACEPARENT: parent}
+    state = properties.get(p.TRACESTATE)
+    if state and len(state) <= _TRACESTATE_MAX:
+        carried[p.TRACESTATE] = state
+    return carried
+
+
 def _handler(
     topic: str,
     name: str | None,
@@ -153,7 +173,7 @@ def _handler(
         deliveries = batch.deliveries
         headers = batch.batch_headers
         spans: list[Span] | None = None
-        traces: list[dict[str, str] | None] = [None] * len(deliveries)
+        traces = [carried_trace(properties) for properties in headers]
         if tracing is not None:
             spans = [
                 _command_span(tracing, topic, name, delivery, properties)

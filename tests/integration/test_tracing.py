@@ -187,3 +187,50 @@ async def test_a_command_without_trace_context_starts_the_trace(
     assert parent_of(the(spans, "project comando-rechazado")) == span_id(published)
     assert parent_of(the(spans, "notify comando-rechazado")) == span_id(published)
     await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def untraced(lite: EmbeddedPulsar, tmp_path: Path) -> AsyncIterator[Runtime]:
+    url = f"sqlite:///{tmp_path / 'untraced.db'}"
+    await upgrade(url)
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        notification_file=tmp_path / "notifications.jsonl",
+        command_concurrency=4,
+    )
+    runtime = build(settings, lite.url, ("commands", "relay"), embedded=True)
+    assert runtime.telemetry.tracing is None
+    await runtime.app.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.app.stop()
+
+
+async def test_without_tracing_the_producers_context_reaches_the_events_as_it_came(
+    untraced: Runtime, lite: EmbeddedPulsar
+) -> None:
+    traceparent = f"00-{PRODUCER_TRACE}-{PRODUCER_SPAN}-01"
+    await send(
+        lite.url,
+        "crear-campana",
+        "carried-1",
+        example("crear-campana", 2),
+        traceparent=traceparent,
+        tracestate="vendor=abc",
+    )
+    # Not W3C trace context: ignored, as the specification says, not copied on.
+    await send(
+        lite.url,
+        "activar-campana",
+        "carried-2",
+        b'{"campana_id": "c-12345"}',
+        traceparent="x" * 900,
+    )
+    created, activated = await raw_read(lite.url, EVENTS_V2, 2)
+    assert created.properties()["event_type"] == "campana-creada"
+    assert created.properties()["traceparent"] == traceparent
+    assert created.properties()["tracestate"] == "vendor=abc"
+    assert activated.properties()["event_type"] == "campana-activada"
+    assert "traceparent" not in activated.properties()
