@@ -115,6 +115,10 @@ class RetentionStore(Protocol):
         """Command-log rows processed before ``cutoff``."""
         ...
 
+    async def delete_projected_before(self, cutoff: datetime, limit: int) -> int:
+        """The projector's records of events it applied before ``cutoff``."""
+        ...
+
     async def hold_lease(self, name: str, owner: str, ttl: float) -> bool: ...
 
 

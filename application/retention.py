@@ -4,9 +4,12 @@ are deleted in the background, oldest first, in small batches.
 Small batches keep each delete a short transaction, so the command path never waits
 behind a purge; one process at a time purges (a lease), though two would only repeat
 work. Pending outbox rows are never touched, whatever their age: they are the events
-not yet published. The command log is what makes a command idempotent: a command
-redelivered (or redriven from a DLQ) after its row is gone is applied again, so its
-retention must be longer than any redelivery or redrive can take.
+not yet published. The projector's record of the event ids it applied goes with the
+outbox's retention: an event redelivered after that is judged by its version alone
+(older than the view: stale), as the projector does for any event. The command log is
+what makes a command idempotent: a command redelivered (or redriven from a DLQ) after its
+row is gone is applied again, so its retention must be longer than any redelivery or
+redrive can take.
 """
 
 import asyncio
@@ -45,6 +48,7 @@ class Retention:
 class Purged:
     outbox: int = 0
     command_log: int = 0
+    projected_events: int = 0
 
 
 Clock = Callable[[], datetime]
@@ -74,13 +78,14 @@ class RetentionPurger:
     async def purge_once(self) -> Purged:
         """Delete everything past its retention now, batch by batch."""
         now, r = self._clock(), self._retention
-        outbox = command_log = 0
+        outbox = command_log = projected = 0
         if r.outbox:
             outbox = await self._drain(self._store.delete_published_before, now - r.outbox)
+            projected = await self._drain(self._store.delete_projected_before, now - r.outbox)
         if r.command_log:
             cutoff = now - r.command_log
             command_log = await self._drain(self._store.delete_commands_before, cutoff)
-        purged = Purged(outbox, command_log)
+        purged = Purged(outbox, command_log, projected)
         if self._on_purged is not None:
             self._on_purged(purged)
         return purged
@@ -105,11 +110,13 @@ class RetentionPurger:
             try:
                 if await self._store.hold_lease(LEASE, self.owner, self._lease_ttl):
                     purged = await self.purge_once()
-                    if purged.outbox or purged.command_log:
+                    if purged != Purged():
                         log.info(
-                            "retention: deleted %d published outbox row(s), %d command-log row(s)",
+                            "retention: deleted %d published outbox row(s), %d command-log "
+                            "row(s), %d projected event id(s)",
                             purged.outbox,
                             purged.command_log,
+                            purged.projected_events,
                         )
             except Exception as error:
                 log.warning("retention: %s; trying again in %.0fs", error, self._retention.interval)

@@ -150,7 +150,9 @@ def build(
                 command_log=settings.command_log_retention,
                 interval=settings.retention_interval.total_seconds(),
             ),
-            on_purged=(lambda rows: metrics.purged(rows.outbox, rows.command_log))
+            on_purged=(
+                lambda rows: metrics.purged(rows.outbox, rows.command_log, rows.projected_events)
+            )
             if metrics is not None
             else None,
         )

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .outbox_store import hold_lease
-from .schema import command_log, outbox
+from .schema import command_log, outbox, projected_events
 
 
 class SqlRetentionStore:
@@ -24,6 +24,12 @@ class SqlRetentionStore:
         processed = command_log.c.processed_at
         old = processed < cutoff
         return await self._delete(command_log, command_log.c.command_id, old, processed, limit)
+
+    async def delete_projected_before(self, cutoff: datetime, limit: int) -> int:
+        projected = projected_events.c.projected_at
+        return await self._delete(
+            projected_events, projected_events.c.event_id, projected < cutoff, projected, limit
+        )
 
     async def hold_lease(self, name: str, owner: str, ttl: float) -> bool:
         return await hold_lease(self._engine, name, owner, ttl)

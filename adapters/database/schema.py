@@ -127,3 +127,4 @@ worker_heartbeats = Table(
     Column("last_seen", DateTime(timezone=True), nullable=False),
 )
 Index("ix_worker_heartbeats_last_seen", worker_heartbeats.c.last_seen)
+Index("ix_projected_events_projected_at", projected_events.c.projected_at)  # retention

@@ -127,7 +127,8 @@ class ServiceMetrics:
 
         self.rows_purged = Counter(
             "alpes_rows_purged",
-            "Rows deleted by retention: published outbox rows and command-log entries.",
+            "Rows deleted by retention: published outbox rows, command-log entries and the "
+            "projector's records of applied events.",
             ["table"],
             registry=registry,
         )
@@ -170,10 +171,11 @@ class ServiceMetrics:
         age = 0.0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds()
         self.outbox_oldest_age.set(max(age, 0.0))
 
-    def purged(self, outbox: int, command_log: int) -> None:
+    def purged(self, outbox: int, command_log: int, projected_events: int = 0) -> None:
         """Rows retention deleted in one purge."""
         self.rows_purged.labels("outbox").inc(outbox)
         self.rows_purged.labels("command_log").inc(command_log)
+        self.rows_purged.labels("projected_events").inc(projected_events)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

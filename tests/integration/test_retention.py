@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.database.engine import create_engine
 from adapters.database.retention_store import SqlRetentionStore
-from adapters.database.schema import command_log, outbox
+from adapters.database.schema import command_log, outbox, projected_events
 from application.retention import Purged, Retention, RetentionPurger
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -160,3 +160,31 @@ async def test_the_background_task_purges_until_stopped(engine: AsyncEngine) -> 
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
+
+
+async def projected(engine: AsyncEngine, event_id: str, days: float) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(projected_events).values(
+                event_id=event_id, projected_at=NOW - timedelta(days=days)
+            )
+        )
+
+
+async def test_the_projectors_record_of_applied_events_goes_with_the_outboxs_retention(
+    engine: AsyncEngine,
+) -> None:
+    for n in range(4):
+        await projected(engine, f"old-{n}", days=8 + n)
+    await projected(engine, "recent", days=6)
+    purger = RetentionPurger(
+        SqlRetentionStore(engine),
+        Retention(outbox=timedelta(days=7), command_log=timedelta(0), batch_size=3),
+        clock=lambda: NOW,
+    )
+
+    assert await purger.purge_once() == Purged(projected_events=4)
+
+    async with engine.connect() as connection:
+        left = set((await connection.execute(select(projected_events.c.event_id))).scalars())
+    assert left == {"recent"}
