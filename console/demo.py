@@ -9,6 +9,9 @@ view, and exits 0 when everything came out as expected.
 
 import asyncio
 import json
+import os
+import shutil
+import sys
 import tempfile
 import uuid
 from contextlib import AsyncExitStack
@@ -110,7 +113,15 @@ async def _demo(settings: Settings, folder: Path) -> None:
         f"\nok: {len(SCRIPT)} commands, {expected_version} applied, "
         f"{outcomes.count('rejected')} rejected, {len(seen)} events; files in {folder}"
     )
+    # As it can be pasted: `make demo` runs the virtualenv's alpes, not one on the PATH.
+    alpes = "alpes" if shutil.which("alpes") else _shortest(sys.argv[0])
     typer.echo(
-        f"follow them: ALPES_DATABASE_URL={settings.database_url} alpes trace {correlation_id} "
-        "--no-dlq"
+        f"follow them: ALPES_DATABASE_URL={settings.database_url} {alpes} trace "
+        f"{correlation_id} --no-dlq"
     )
+
+
+def _shortest(path: str) -> str:
+    """``path`` relative to here when it is below here, else absolute."""
+    relative = os.path.relpath(path)
+    return os.path.abspath(path) if relative.startswith("..") else relative
