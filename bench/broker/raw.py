@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Iterable
 
 import pulsar
 import pulsar.asyncio
@@ -53,23 +54,43 @@ async def raw_producer(
     )
 
 
+async def raw_consumer(
+    client: pulsar.asyncio.Client, topic: str, s: Settings
+) -> pulsar.asyncio.Consumer:
+    # The consumer options the adapter's subscriber uses (subscriber/usecase.py).
+    return await client.subscribe(
+        topic,
+        SUBSCRIPTION,
+        consumer_type=pulsar.ConsumerType.Shared,
+        receiver_queue_size=s.receiver_queue_size,
+        negative_ack_redelivery_delay_ms=NEGATIVE_ACK_DELAY_MS,
+        initial_position=pulsar.InitialPosition.Earliest,
+        batch_index_ack_enabled=False,
+        dead_letter_policy=pulsar.ConsumerDeadLetterPolicy(
+            max_redeliver_count=DEFAULT_DEAD_LETTER.max_redeliveries + 1
+        ),
+    )
+
+
+async def send_bounded(
+    sends: Iterable[Callable[[], Awaitable[pulsar.MessageId]]], limit: int
+) -> list[pulsar.MessageId | BaseException]:
+    """Start every send, at most ``limit`` in flight; what each gave (its id or error)."""
+    in_flight = asyncio.Semaphore(limit)
+    started: list[asyncio.Future[pulsar.MessageId]] = []
+    for send in sends:
+        await in_flight.acquire()
+        future = asyncio.ensure_future(send())
+        future.add_done_callback(lambda _: in_flight.release())
+        started.append(future)
+    return await asyncio.gather(*started, return_exceptions=True)
+
+
 async def raw_consume(target: Target, s: Settings, topic: str, n: int) -> float:
     client = raw_client(target.url)
     try:
         started = time.perf_counter()
-        # The consumer options the adapter's subscriber uses (subscriber/usecase.py).
-        consumer = await client.subscribe(
-            topic,
-            SUBSCRIPTION,
-            consumer_type=pulsar.ConsumerType.Shared,
-            receiver_queue_size=s.receiver_queue_size,
-            negative_ack_redelivery_delay_ms=NEGATIVE_ACK_DELAY_MS,
-            initial_position=pulsar.InitialPosition.Earliest,
-            batch_index_ack_enabled=False,
-            dead_letter_policy=pulsar.ConsumerDeadLetterPolicy(
-                max_redeliver_count=DEFAULT_DEAD_LETTER.max_redeliveries + 1
-            ),
-        )
+        consumer = await raw_consumer(client, topic, s)
         received = 0
         size = 0
         while received < n:
@@ -121,14 +142,9 @@ async def raw_publish_batch(target: Target, s: Settings, topic: str, n: int) -> 
     try:
         started = time.perf_counter()
         producer = await raw_producer(client, topic, s.concurrency)
-        in_flight = asyncio.Semaphore(s.concurrency)
-        sends: list[asyncio.Future[pulsar.MessageId]] = []
-        for _ in range(n):
-            await in_flight.acquire()
-            send = asyncio.ensure_future(producer.send(payload))
-            send.add_done_callback(lambda _: in_flight.release())
-            sends.append(send)
-        results = await asyncio.gather(*sends, return_exceptions=True)
+        results = await send_bounded(
+            (lambda: producer.send(payload) for _ in range(n)), s.concurrency
+        )
         elapsed = time.perf_counter() - started
         await producer.close()
     finally:

@@ -9,15 +9,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pulsar
-
 from adapters.pulsar import PulsarBroker
 from adapters.pulsar.receiver import Receiver
 from bench.broker.adapter import adapter_consume, adapter_publish_batch
-from bench.broker.raw import close_client, raw_client, raw_consume
+from bench.broker.raw import close_client, raw_client, raw_consume, raw_consumer
 from bench.broker.settings import (
-    DEFAULT_DEAD_LETTER,
-    NEGATIVE_ACK_DELAY_MS,
     SUBSCRIPTION,
     Settings,
     Target,
@@ -32,18 +28,7 @@ async def raw_via_receiver(target: Target, s: Settings, topic: str, n: int) -> f
     client = raw_client(target.url)
     try:
         started = time.perf_counter()
-        consumer = await client.subscribe(
-            topic,
-            SUBSCRIPTION,
-            consumer_type=pulsar.ConsumerType.Shared,
-            receiver_queue_size=s.receiver_queue_size,
-            negative_ack_redelivery_delay_ms=NEGATIVE_ACK_DELAY_MS,
-            initial_position=pulsar.InitialPosition.Earliest,
-            batch_index_ack_enabled=False,
-            dead_letter_policy=pulsar.ConsumerDeadLetterPolicy(
-                max_redeliver_count=DEFAULT_DEAD_LETTER.max_redeliveries + 1
-            ),
-        )
+        consumer = await raw_consumer(client, topic, s)
         receiver = Receiver(consumer)
         for _ in range(n):
             msg = await receiver.receive()

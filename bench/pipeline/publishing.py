@@ -3,13 +3,14 @@ the workers start."""
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Awaitable
+from functools import partial
 
 import pulsar
 import pulsar.asyncio
 
-from bench.broker.raw import close_client, raw_client
+from bench.broker.raw import close_client, raw_client, send_bounded
 from bench.common import BenchError
 from contracts.topics import COMMANDS_V2
 
@@ -36,22 +37,17 @@ async def publish_commands(
             max_pending_messages=10_000,
             block_if_queue_full=False,
         )
-        in_flight = asyncio.Semaphore(5_000)
-        sends: list[asyncio.Future[pulsar.MessageId]] = []
-        started = time.perf_counter()
-        for i in range(n):
-            await in_flight.acquire()
+
+        def send(i: int) -> Awaitable[pulsar.MessageId]:
             cid = campaign_id(tag, i)
-            send = asyncio.ensure_future(
-                producer.send(
-                    command_body(cid, contract),
-                    properties={"command_id": command_id(tag, i), **extra},
-                    partition_key=cid,
-                )
+            return producer.send(
+                command_body(cid, contract),
+                properties={"command_id": command_id(tag, i), **extra},
+                partition_key=cid,
             )
-            send.add_done_callback(lambda _: in_flight.release())
-            sends.append(send)
-        results = await asyncio.gather(*sends, return_exceptions=True)
+
+        started = time.perf_counter()
+        results = await send_bounded((partial(send, i) for i in range(n)), 5_000)
         elapsed = time.perf_counter() - started
         await producer.close()
     finally:
